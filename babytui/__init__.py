@@ -1,0 +1,3 @@
+"""babytui: learn PyTorch by doing, in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,38 @@
+"""Errors the core raises with a message meant for the user, never a traceback."""
+
+from __future__ import annotations
+
+
+class BabytuiError(Exception):
+    """A problem the user can fix; its message is shown as it is."""
+
+
+class SettingsError(BabytuiError):
+    """A setting has a value the lesson cannot use."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        """The setting at fault (its name in the form and on the command line)."""
+        self.reason = message
+        """The message without the field name, for showing next to the field."""
+
+
+class DeviceError(BabytuiError):
+    """The device asked for is not present on this machine."""
+
+
+class DataError(BabytuiError):
+    """A dataset is missing, incomplete or unreadable."""
+
+
+class DivergedError(BabytuiError):
+    """The loss became NaN or infinite, so training cannot go on."""
+
+    def __init__(self, step: int, value: float, lr: float) -> None:
+        super().__init__(
+            f"the loss became {value} at step {step}: training diverged; "
+            f"try a smaller learning rate than {lr:g}"
+        )
+        self.step = step
+        """The step whose loss was not finite."""

@@ -1,0 +1,177 @@
+"""Small frozen dataclasses the training loop yields; the app, the CLI and the tests read them.
+
+Tensors inside events are detached CPU copies: a consumer in another thread may keep them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """Training is about to begin: what runs, where, and for how long."""
+
+    lesson: int
+    """The lesson number, 1-14."""
+    device: str
+    """The device the model and data are on, e.g. 'cpu' or 'cuda:0'."""
+    epochs: int
+    """Epochs planned."""
+    steps_per_epoch: int
+    """Updates in one epoch (0 for lessons that do not train)."""
+    total_steps: int
+    """Updates planned in all, after --max-steps."""
+    parameters: int
+    """Number of trainable numbers in the model."""
+    dataset: str = ""
+    """Dataset name for the image lessons, empty otherwise."""
+    classes: tuple[str, ...] = ()
+    """Class names of an image dataset."""
+    train_size: int = 0
+    """Samples in the training split."""
+    test_size: int = 0
+    """Samples in the test split."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A notebook-style output: a heading and the text a print() would show."""
+
+    heading: str
+    """What is shown, e.g. 'Output (update 3)'."""
+    text: str
+    """The printed value, possibly several lines."""
+    step: int = 0
+    """The step after which it was printed."""
+
+
+@dataclass(frozen=True)
+class StepLogged:
+    """One or more updates have run since the last StepLogged."""
+
+    epoch: int
+    """Epoch of the last update, from 1."""
+    step: int
+    """Updates done so far in the run, from 1."""
+    loss: float
+    """Training loss of the last update."""
+    losses: tuple[float, ...]
+    """Loss of every update since the previous StepLogged, oldest first, ending at `step`."""
+    total_steps: int
+    """Updates planned in all."""
+    samples_per_second: float
+    """Training throughput since the run began (pauses excluded)."""
+    elapsed: float
+    """Seconds spent training so far (pauses excluded)."""
+    eta: float
+    """Seconds of training left at the current speed."""
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the planned updates done, 0-1."""
+        return self.step / self.total_steps if self.total_steps else 1.0
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    """An epoch finished and, for the image lessons, the test split was scored."""
+
+    epoch: int
+    """The epoch that ended, from 1."""
+    step: int
+    """Updates done so far."""
+    train_loss: float
+    """Mean training loss over this epoch's updates."""
+    test_loss: float | None = None
+    """Mean loss on the test split (image lessons)."""
+    test_accuracy: float | None = None
+    """Percent of test images classified right (image lessons)."""
+    confusion: tuple[tuple[int, ...], ...] = ()
+    """confusion[true][predicted] counts on the test split (image lessons)."""
+    seconds: float = 0.0
+    """Training time of this epoch."""
+
+
+@dataclass(frozen=True)
+class WeightsSnapshot:
+    """Detached CPU copies of every parameter and its gradient at one moment."""
+
+    step: int
+    """Updates done when the copy was taken."""
+    tag: str
+    """Why it was taken: 'start', 'before', 'after', 'live', 'epoch' or 'end'."""
+    params: dict[str, torch.Tensor] = field(default_factory=dict)
+    """Parameter name to its values."""
+    grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
+    """Parameter name to its gradient, None where there is none yet."""
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Some test images with the model's guesses, for the prediction grid."""
+
+    step: int
+    """Updates done when predicted."""
+    images: torch.Tensor
+    """uint8 (N, 3, H, W) as stored in the dataset."""
+    labels: torch.Tensor
+    """int64 (N,) true classes."""
+    probabilities: torch.Tensor
+    """float (N, classes) softmax of the model's output."""
+    classes: tuple[str, ...] = ()
+    """Class names."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended, by completing, by --max-steps or by a stop."""
+
+    lesson: int
+    """The lesson number."""
+    device: str
+    """Where it ran."""
+    steps: int
+    """Updates done."""
+    epochs_done: int
+    """Whole epochs completed."""
+    seconds: float
+    """Training time (pauses excluded)."""
+    samples_per_second: float
+    """Training throughput."""
+    final_loss: float | None
+    """Lessons 2-9: the loss on all their data at the end; image lessons: mean training loss
+    of the last epoch run (or part of it). None where nothing is measured."""
+    test_loss: float | None = None
+    """Image lessons: the last test loss."""
+    test_accuracy: float | None = None
+    """Image lessons: the last test accuracy in percent."""
+    outputs: tuple[float, ...] = ()
+    """Lessons 2-9: the model's output for each sample at the end."""
+    targets: tuple[float, ...] = ()
+    """Lessons 2-9: what the outputs should be."""
+    stopped: bool = False
+    """True when the run was stopped before its planned end."""
+
+    def summary(self) -> dict[str, Any]:
+        """The result as plain JSON-ready values."""
+        return {
+            "lesson": self.lesson,
+            "device": self.device,
+            "steps": self.steps,
+            "epochs": self.epochs_done,
+            "seconds": round(self.seconds, 3),
+            "images_per_second": round(self.samples_per_second, 1),
+            "final_loss": self.final_loss,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "outputs": list(self.outputs),
+            "targets": list(self.targets),
+            "stopped": self.stopped,
+        }
+
+
+Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Finished

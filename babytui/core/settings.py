@@ -1,0 +1,234 @@
+"""The settings of a lesson and their validation: the one place the form and the CLI ask."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .errors import SettingsError
+
+ACTIVATIONS = ("sigmoid", "relu", "tanh")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DATASETS = ("cifar10",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting a lesson may have; each lesson uses a subset (see `Lesson.fields`)."""
+
+    lr: float = 0.1
+    """Learning rate of plain SGD."""
+    epochs: int = 3
+    """Passes over the training data."""
+    batch_size: int = 4
+    """Samples per update."""
+    seed: int = 0
+    """Seed for the initial weights and the shuffling."""
+    device: str = "auto"
+    """auto, cpu, cuda, cuda:N or mps."""
+    dataset: str = "cifar10"
+    """Which image dataset the image lessons train on."""
+    data_root: str = ""
+    """Folder holding the dataset; empty means the default place."""
+    max_steps: int = 0
+    """Stop after this many updates; 0 means no limit."""
+    x: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
+    """The input vector of lessons 1-6."""
+    target: float = 0.0
+    """The value lessons 3-6 want the model to output."""
+    targets: tuple[float, ...] = (0.0, 1.0, 1.0, 0.0)
+    """One target per sample in lessons 7-9."""
+    hidden: int = 2
+    """Units in the hidden layer."""
+    activation: str = "sigmoid"
+    """The nonlinearity between layers."""
+    output_activation: bool = True
+    """Apply the activation to the network's output too, as the tutorial does."""
+    first_layer_only: bool = False
+    """Give the optimizer only the first layer, the tutorial's slip in lesson 8."""
+    conv1_channels: int = 6
+    """Feature maps of the first convolution."""
+    conv2_channels: int = 20
+    """Feature maps of the second convolution."""
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some settings changed (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one setting is typed, parsed, bounded and explained."""
+
+    name: str
+    """Attribute of `Settings`, and the CLI flag with dashes."""
+    label: str
+    """Short label for the form."""
+    help: str
+    """One line for `--help` and the form's tooltip."""
+    parse: Callable[[str], Any]
+    """Turns typed text into a value or raises SettingsError."""
+    choices: tuple[str, ...] = ()
+    """The allowed values, for a choice."""
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag of this setting."""
+        return "--" + self.name.replace("_", "-")
+
+    def format(self, value: Any) -> str:
+        """The value as the user would type it."""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, tuple):
+            return ", ".join(_fmt_number(v) for v in value)
+        if isinstance(value, float):
+            return _fmt_number(value)
+        return str(value)
+
+
+def _fmt_number(v: float) -> str:
+    return f"{v:g}"
+
+
+def _int(name: str, lo: int, hi: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        text = str(text).strip().replace("_", "")
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                as_float = float(text)
+            except ValueError:
+                raise SettingsError(name, f"{text!r} is not a whole number") from None
+            if not as_float.is_integer():
+                raise SettingsError(name, f"{text!r} is not a whole number") from None
+            value = int(as_float)
+        if value < lo:
+            raise SettingsError(name, f"must be at least {lo} (got {value})")
+        if value > hi:
+            raise SettingsError(name, f"must be at most {hi:,} (got {value:,})")
+        return value
+
+    return parse
+
+
+def _float(name: str, lo: float, hi: float, *, positive: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        text = str(text).strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise SettingsError(name, f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise SettingsError(name, f"must be a finite number (got {text})")
+        if positive and value <= 0:
+            raise SettingsError(name, f"must be greater than 0 (got {text})")
+        if value < lo or value > hi:
+            raise SettingsError(name, f"must be between {lo:g} and {hi:g} (got {text})")
+        return value
+
+    return parse
+
+
+def _floats(name: str, length: int | None, lo: float = -1e6, hi: float = 1e6) -> Callable[[str], tuple]:
+    one = _float(name, lo, hi)
+
+    def parse(text: str) -> tuple[float, ...]:
+        parts = [p for p in str(text).replace(",", " ").replace("[", " ").replace("]", " ").split()]
+        if not parts:
+            raise SettingsError(name, "needs at least one number, like 1, 2, 3, 4")
+        values = tuple(one(p) for p in parts)
+        if length is not None and len(values) != length:
+            raise SettingsError(name, f"needs exactly {length} numbers (got {len(values)})")
+        return values
+
+    return parse
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise SettingsError(name, f"{text!r} is not one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _device(text: str) -> str:
+    value = str(text).strip().lower()
+    if value in DEVICES:
+        return value
+    if value.startswith("cuda:") and value[5:].isdigit():
+        return value
+    raise SettingsError("device", f"{text!r} is not one of {', '.join(DEVICES)} (or cuda:N)")
+
+
+def _bool(name: str) -> Callable[[str], bool]:
+    def parse(text: str) -> bool:
+        value = str(text).strip().lower()
+        if value in ("1", "true", "yes", "on", "y"):
+            return True
+        if value in ("0", "false", "no", "off", "n"):
+            return False
+        raise SettingsError(name, f"{text!r} is not yes or no")
+
+    return parse
+
+
+def _path(text: str) -> str:
+    return str(text).strip()
+
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("lr", "learning rate", "learning rate of SGD", _float("lr", 0, 1000, positive=True)),
+        Field("epochs", "epochs", "passes over the training data", _int("epochs", 1, 1_000_000)),
+        Field("batch_size", "batch size", "samples per update", _int("batch_size", 1, 65_536)),
+        Field("seed", "seed", "seed for the initial weights and the shuffling", _int("seed", 0, 2**32 - 1)),
+        Field("device", "device", "auto, cpu, cuda, cuda:N or mps", _device, DEVICES),
+        Field("dataset", "dataset", "the image dataset", _choice("dataset", DATASETS), DATASETS),
+        Field("data_root", "data root", "folder that holds the dataset", _path),
+        Field("max_steps", "max steps", "stop after this many updates (0: no limit)", _int("max_steps", 0, 10**9)),
+        Field("x", "input x", "the input vector, e.g. 1, 2, 3, 4", _floats("x", None)),
+        Field("target", "target", "the output the model should learn", _float("target", -1e6, 1e6)),
+        Field("targets", "targets", "one target per sample, e.g. 0, 1, 1, 0", _floats("targets", 4)),
+        Field("hidden", "hidden units", "units in the hidden layer", _int("hidden", 1, 4096)),
+        Field("activation", "activation", "nonlinearity between layers", _choice("activation", ACTIVATIONS), ACTIVATIONS),
+        Field("output_activation", "activation on output", "apply the activation to the output too (the tutorial does)", _bool("output_activation")),
+        Field("first_layer_only", "optimize first layer only", "give SGD only the first layer (the tutorial's slip)", _bool("first_layer_only")),
+        Field("conv1_channels", "conv1 channels", "feature maps of the first convolution", _int("conv1_channels", 1, 256)),
+        Field("conv2_channels", "conv2 channels", "feature maps of the second convolution", _int("conv2_channels", 1, 256)),
+    )
+}
+
+
+def parse_value(name: str, value: Any) -> Any:
+    """Parse one setting from text (or pass a typed value through the same checks)."""
+    field = FIELDS.get(name)
+    if field is None:
+        raise SettingsError(name, "is not a setting")
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    elif isinstance(value, (tuple, list)):
+        value = ", ".join(str(v) for v in value)
+    return field.parse(str(value))
+
+
+def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any]) -> Settings:
+    """Check `values` (text or typed) for a lesson with `fields` and apply them to `base`.
+
+    Raises SettingsError naming the first bad field. Fields the lesson does not have are refused.
+    """
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in fields:
+            if name in FIELDS:
+                raise SettingsError(name, f"does not apply to this lesson (it has: {', '.join(fields)})")
+            raise SettingsError(name, "is not a setting")
+        changes[name] = parse_value(name, value)
+    return base.replace(**changes)
