@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from torch import nn
-
-from .models import DeepConvNet, MLP, ConvNet, PoolNet, TwoLayerNet, activation_module
 from .settings import Settings, validate
+
+if TYPE_CHECKING:
+    from torch import nn
 
 IMAGE_FIELDS = ("lr", "epochs", "batch_size", "seed", "device", "dataset", "data_root", "max_steps")
 
@@ -47,6 +47,11 @@ class Lesson:
 
     def build_model(self, settings: Settings, num_classes: int = 10) -> nn.Module | None:
         """A freshly initialised model for these settings (call after seeding)."""
+        # torch is imported here, not at the top, so the app's first frame does not wait for it.
+        from torch import nn
+
+        from .models import ConvNet, DeepConvNet, MLP, PoolNet, TwoLayerNet, activation_module
+
         s = settings
         n = self.number
         if n == 1:
