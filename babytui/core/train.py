@@ -247,6 +247,9 @@ def _tiny_lesson(lesson: Lesson, s: Settings, control: Control) -> Iterator[Even
             loss.backward()
             optimizer.step()
             step += 1
+            value = loss.item()  # a CPU tensor of one number: no device sync to avoid here
+            if not math.isfinite(value):
+                raise DivergedError(step, value, s.lr)
             pending.append(loss.detach())
             now = time.perf_counter()
             if _note_due(step, total) or control.paused:

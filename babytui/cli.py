@@ -1,0 +1,231 @@
+"""The `babytui` command: the app with no arguments, or `lessons`, `train`, `export` headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, Sequence
+
+from .core.errors import BabytuiError, SettingsError
+from .core.settings import FIELDS
+
+EXIT_USAGE = 2
+"""Exit status for a bad flag or setting."""
+EXIT_FAILED = 1
+"""Exit status for a run that could not go on (data, device, diverged loss)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line, without the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting, named after it; values stay text for the core to validate."""
+    parser.add_argument("--lesson", required=True, metavar="N", help="lesson number, 1-14 (see `babytui lessons`)")
+    group = parser.add_argument_group("settings (each lesson has some of these; defaults are the tutorial's)")
+    for field in FIELDS.values():
+        if field.name in ("output_activation", "first_layer_only"):
+            group.add_argument(
+                field.flag, dest=field.name, nargs="?", const="yes", metavar="yes|no", help=field.help
+            )
+            continue
+        metavar = "|".join(field.choices) if field.choices else field.name.upper()
+        group.add_argument(field.flag, dest=field.name, metavar=metavar, help=field.help)
+    group.add_argument(
+        "--no-output-activation", dest="output_activation", action="store_const", const="no",
+        help="leave the output as raw scores (logits)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command line: the app, lessons, train, export."""
+    parser = _Parser(prog="babytui", description="Learn PyTorch by doing, in the terminal.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,export}")
+    sub.add_parser("lessons", help="list the fourteen lessons and their settings")
+    train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
+    _add_settings(train)
+    train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
+    export = sub.add_parser("export", help="write a lesson with its settings as one standalone PyTorch script")
+    _add_settings(export)
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (never overwrites)")
+    return parser
+
+
+def _lesson_and_settings(args: argparse.Namespace):
+    """The lesson and its validated settings from the parsed flags."""
+    from .core.lessons import get_lesson
+
+    try:
+        number = int(str(args.lesson).strip())
+    except ValueError:
+        raise SettingsError("lesson", f"{args.lesson!r} is not a lesson number: choose 1 to 14") from None
+    lesson = get_lesson(number)
+    values = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
+    return lesson, lesson.settings(values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `babytui` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from .tui.app import run_app
+
+            return run_app()
+        if args.command == "lessons":
+            return _lessons()
+        if args.command == "export":
+            return _export(args)
+        return _train(args)
+    except SettingsError as exc:
+        name = FIELDS[exc.field].flag if exc.field in FIELDS else f"--{exc.field}"
+        print(f"babytui: error: {name}: {exc.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    except BabytuiError as exc:
+        print(f"babytui: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nbabytui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _lessons() -> int:
+    from .core.lessons import LESSONS
+
+    for lesson in LESSONS:
+        settings = ", ".join(
+            f"{name}={FIELDS[name].format(getattr(lesson.defaults, name))}"
+            for name in lesson.fields
+            if name not in ("data_root", "max_steps", "device", "dataset")
+        )
+        print(f"{lesson.number:>2}  {lesson.title:<28} {settings}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import os
+
+    from .core.export import render_script
+
+    lesson, settings = _lesson_and_settings(args)
+    script = render_script(lesson, settings)
+    if not args.output:
+        sys.stdout.write(script)
+        return 0
+    try:
+        # "x" mode: never overwrite something the user already has.
+        with open(args.output, "x", encoding="utf-8") as f:
+            f.write(script)
+    except FileExistsError:
+        raise BabytuiError(f"{args.output} already exists; choose another name or delete it first") from None
+    except OSError as exc:
+        raise BabytuiError(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"wrote lesson {lesson.number} to {os.path.abspath(args.output)}", file=sys.stderr)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .core.train import train
+    from .core import events as ev
+
+    lesson, settings = _lesson_and_settings(args)
+    notes_out = sys.stderr if args.json else sys.stdout
+    progress = Progress(sys.stderr)
+    result: ev.Finished | None = None
+    for event in train(lesson, settings):
+        if isinstance(event, ev.Note):
+            progress.clear()
+            print(f"{event.heading}:\n{_indent(event.text)}", file=notes_out, flush=True)
+        elif isinstance(event, ev.RunStarted):
+            progress.start(event)
+        elif isinstance(event, ev.StepLogged):
+            progress.update(event)
+        elif isinstance(event, ev.Finished):
+            result = event
+    progress.clear()
+    assert result is not None
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_result_line(summary))
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _result_line(summary: dict[str, Any]) -> str:
+    parts = [f"lesson {summary['lesson']}", f"{summary['steps']} steps", f"{summary['seconds']:.1f} s"]
+    if summary["final_loss"] is not None:
+        parts.append(f"final loss {summary['final_loss']:.6g}")
+    if summary["test_accuracy"] is not None:
+        parts.append(f"test accuracy {summary['test_accuracy']:.2f}%")
+    if summary["steps"]:
+        parts.append(f"{summary['images_per_second']:,.0f} samples/s on {summary['device']}")
+    return "done: " + ", ".join(parts)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as 1h02m, 3m05s or 12s."""
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+class Progress:
+    """A progress line on stderr: redrawn in place on a terminal, a line every 10 s in a log."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        """Where the progress goes (stderr)."""
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        """True when the line can be redrawn in place."""
+        self.epochs = 0
+        """Epochs planned, from RunStarted."""
+        self._last = 0.0
+        self._shown = False
+
+    def start(self, event) -> None:
+        """Remember the run's size."""
+        self.epochs = event.epochs
+        self._last = 0.0
+
+    def update(self, event) -> None:
+        """Show progress at most 10 times a second on a terminal, every 10 s otherwise."""
+        now = time.monotonic()
+        if now - self._last < (0.1 if self.tty else 10.0) and event.step < event.total_steps:
+            return
+        if not self.tty and event.total_steps < 1000:
+            return  # a short run in a log: the result line is enough
+        self._last = now
+        width = 24
+        filled = int(width * event.progress)
+        bar = "#" * filled + "-" * (width - filled)
+        line = (
+            f"[{bar}] {100 * event.progress:5.1f}%  epoch {event.epoch}/{self.epochs}  "
+            f"step {event.step:,}/{event.total_steps:,}  loss {event.loss:.4f}  "
+            f"{event.samples_per_second:,.0f} img/s  {format_duration(event.eta)} left"
+        )
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self._shown = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Remove the in-place line before other output."""
+        if self._shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._shown = False
