@@ -1,0 +1,1 @@
+"""The Textual interface: renders what the core yields, never computes on its own."""

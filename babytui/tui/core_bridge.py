@@ -1,0 +1,25 @@
+"""The app's lazy way into the heavy parts of the core (torch), so the first frame never waits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_core() -> tuple[str, ...]:
+    """Import the training loop (and torch); return the devices present. Slow: call in a thread."""
+    import babytui.core.train  # noqa: F401  (imports torch)
+    from babytui.core.device import available_devices
+
+    return tuple(available_devices())
+
+
+def render_code(lesson: Any, settings: Any) -> str | None:
+    """The lesson's script for these settings, or None where the exporter is missing."""
+    try:
+        from babytui.core.export import render_script
+    except ImportError:
+        return None
+    try:
+        return render_script(lesson, settings)
+    except Exception as exc:  # a bug in the exporter must not take the app down
+        return f"# the code for these settings could not be rendered: {type(exc).__name__}: {exc}"

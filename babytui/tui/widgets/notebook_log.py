@@ -1,0 +1,65 @@
+"""The notebook-style output: each Note as a heading and its printed value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+
+class NotebookLog(RichLog):
+    """The log of a run: notes, one line per epoch, and the result."""
+
+    def __init__(self) -> None:
+        super().__init__(id="log", wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20)
+
+    def _colour(self, name: str) -> str:
+        """A theme colour as a Rich style (RichLog lines are Rich text)."""
+        return self.app.theme_variables.get(name, "")
+
+    def handle_event(self, event: Any) -> None:
+        """Write what a notebook would print for this event."""
+        name = type(event).__name__
+        if name == "RunStarted":
+            self.clear()
+            what = f"lesson {event.lesson} on {event.device}"
+            if event.total_steps:
+                what += f": {event.epochs} epochs, {event.total_steps:,} updates"
+            if event.parameters:
+                what += f", {event.parameters:,} parameters"
+            if event.dataset:
+                what += f", {event.dataset} ({event.train_size:,} train / {event.test_size:,} test)"
+            self.write(Text(what, style=f"italic {self._colour('text-muted') or 'dim'}"))
+        elif name == "Note":
+            self.write(Text(event.heading, style=f"bold {self._colour('primary')}"))
+            self.write(Text(event.text))
+        elif name == "EpochEnded":
+            line = f"epoch {event.epoch}: train loss {event.train_loss:.4f}"
+            if event.test_loss is not None:
+                line += f"  test loss {event.test_loss:.4f}"
+            if event.test_accuracy is not None:
+                line += f"  test accuracy {event.test_accuracy:.2f}%"
+            self.write(Text(line, style=self._colour("accent")))
+        elif name == "Finished":
+            self.write(Text(result_line(event), style=f"bold {self._colour('success')}"))
+
+    def reset(self) -> None:
+        """Forget the last run's output."""
+        self.clear()
+
+    def failed(self, message: str) -> None:
+        """Write why a run failed."""
+        self.write(Text(f"failed: {message}", style=f"bold {self._colour('error')}"))
+
+
+def result_line(event: Any) -> str:
+    """A Finished event in one line."""
+    parts = ["stopped" if event.stopped else "finished"]
+    if event.steps:
+        parts.append(f"{event.steps:,} updates")
+    if event.final_loss is not None:
+        parts.append(f"final loss {event.final_loss:.4f}")
+    if event.test_accuracy is not None:
+        parts.append(f"test accuracy {event.test_accuracy:.2f}%")
+    return ", ".join(parts)
