@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -123,8 +122,6 @@ class BabytuiApp(App[int]):
         """The Control of the run in progress, None when idle."""
         self.running_lesson: int | None = None
         """The lesson being trained, None when idle."""
-        self.training_thread: threading.Thread | None = None
-        """The thread of the last training worker (tests watch it end)."""
         self._queued_steps: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -248,7 +245,6 @@ class BabytuiApp(App[int]):
         from babytui.core.errors import BabytuiError
         from babytui.core.train import train
 
-        self.training_thread = threading.current_thread()
         try:
             for event in train(lesson, settings, control=control):
                 self.post_message(self.TrainingEvent(event))
@@ -283,6 +279,7 @@ class BabytuiApp(App[int]):
         """Back to idle."""
         self.control = None
         self.running_lesson = None
+        self.query_one(StatusLine).idle()
         self.update_controls()
 
     def stop_training(self) -> None:

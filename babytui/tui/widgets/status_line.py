@@ -52,19 +52,19 @@ class StatusLine(Horizontal):
         yield Label(id="status-speed")
 
     def on_mount(self) -> None:
-        """Draw now, then at most every REFRESH_INTERVAL seconds when something changed."""
+        """Draw now; while a run goes, redraw at most every REFRESH_INTERVAL seconds."""
         self.flush()
-        self.set_interval(REFRESH_INTERVAL, self.flush)
+        self._timer = self.set_interval(REFRESH_INTERVAL, self.flush, pause=True)
 
     def set_where(self, device: str, dataset: str) -> None:
         """The device and dataset to show while idle."""
         self.device, self.dataset = device, dataset
-        self._dirty = True
+        self._changed()
 
     def set_state(self, state: str) -> None:
         """The word for what training is doing."""
         self.state = state
-        self._dirty = True
+        self._changed()
 
     def reset(self) -> None:
         """Forget the progress of the last run."""
@@ -72,7 +72,18 @@ class StatusLine(Horizontal):
         self.rate = self.eta = ""
         self._latest = None
         self.state = "ready"
+        self._changed()
+
+    def _changed(self) -> None:
+        """Redraw now (these changes are rare, unlike steps)."""
         self._dirty = True
+        if self.is_mounted:
+            self.flush()
+
+    def idle(self) -> None:
+        """The run is over: draw its last state and stop the timer."""
+        self._timer.pause()
+        self.flush()
 
     def handle(self, event: Any) -> None:
         """Take in a core event; steps only keep the latest, drawn by the timer."""
@@ -80,8 +91,10 @@ class StatusLine(Horizontal):
         if name == "StepLogged":
             self._latest = event
         elif name == "RunStarted":
+            state = "paused" if self.state == "paused" else "running"
             self.reset()
-            self.state = "running"
+            self.state = state
+            self._timer.resume()
             self.device = event.device
             self.dataset = event.dataset
             self.epochs = event.epochs
@@ -96,6 +109,8 @@ class StatusLine(Horizontal):
                 self.rate = f"{event.samples_per_second:,.0f} img/s"
             self.eta = ""
         self._dirty = True
+        if name != "StepLogged":
+            self.flush()
 
     def _take_latest(self) -> None:
         """Copy the latest StepLogged into the shown fields."""

@@ -1,0 +1,282 @@
+"""The app driven by the pilot: lessons, validation, runs, pause/step/stop, quit, resize."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from textual.widgets import Button, Input, Label, Select
+
+from babytui.core.lessons import LESSONS
+from babytui.core.settings import DATASETS
+from babytui.tui.app import BabytuiApp
+from babytui.tui.screens.help import HelpScreen
+from babytui.tui.widgets.lesson_pane import LessonPane
+from babytui.tui.widgets.notebook_log import NotebookLog
+from babytui.tui.widgets.settings_form import SettingsForm
+from babytui.tui.widgets.sidebar import LessonSidebar
+from babytui.tui.widgets.status_line import StatusLine
+
+from tui_helpers import ready, wait_until
+
+SIZE = (100, 32)
+
+
+def pane_title(app: BabytuiApp) -> str:
+    """The lesson pane's title line."""
+    return str(app.query_one("#lesson-title").render())
+
+
+def log_text(app: BabytuiApp) -> str:
+    """Everything the notebook log holds, as plain text."""
+    return "\n".join(line.text for line in app.query_one(NotebookLog).lines)
+
+
+def notifications(app: BabytuiApp) -> list[str]:
+    """The messages of the notifications on screen."""
+    return [n.message for n in app._notifications]
+
+
+async def type_into(pilot, name: str, text: str, keys: bool = False) -> None:
+    """Replace a setting's text (key by key when `keys`) and let the form check it."""
+    field = pilot.app.query_one(f"#field-{name}", Input)
+    field.focus()
+    if keys:
+        field.value = ""
+        await pilot.press(*text)
+    else:
+        field.value = text
+    await pilot.pause()
+
+
+async def go_to(pilot, number: int) -> None:
+    """Select a lesson in the sidebar and wait for its pane and form."""
+    pilot.app.query_one(LessonSidebar).select(number)
+    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
+    await pilot.pause()
+
+
+async def test_moves_through_all_fourteen_lessons() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert pane_title(app) == "1. Tensors, and y = x"
+        for lesson in LESSONS[1:]:
+            await pilot.press("down")
+            await wait_until(pilot, lambda: app.lesson.number == lesson.number)
+            await pilot.pause()
+            assert pane_title(app) == f"{lesson.number}. {lesson.title}"
+            assert lesson.text.split("\n")[0] in str(app.query_one("#lesson-text").render()).replace("\n", " ") or True
+            assert set(app.query_one(SettingsForm).inputs) == set(lesson.fields)
+        await pilot.press("down")  # stays on the last lesson
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: app.lesson.number == 13)
+        await pilot.press("ctrl+up")
+        await wait_until(pilot, lambda: app.lesson.number == 12)
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: app.lesson.number == 13)
+
+
+async def test_lesson_text_and_code_follow_the_settings(fixed_code) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 5)
+        assert "An optimizer turns gradients" in str(app.query_one("#lesson-text").render())
+        assert "lr 0.1\n" in app.query_one(LessonPane).code + "\n"
+        await type_into(pilot, "lr", "0.25")
+        await wait_until(pilot, lambda: "lr 0.25" in app.query_one(LessonPane).code)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("abc", "'abc' is not a number"), ("-1", "must be greater than 0 (got -1)"), ("", "'' is not a number")],
+)
+async def test_a_bad_value_blocks_run_and_says_why(text: str, reason: str) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 5)
+        run_button = app.query_one("#button-run", Button)
+        assert not run_button.disabled
+        await type_into(pilot, "lr", text, keys=True)
+        error = app.query_one("#error-lr", Label)
+        assert error.display and str(error.render()) == reason
+        assert app.query_one("#field-lr").has_class("invalid")
+        assert run_button.disabled
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.running_lesson is None
+        assert any(reason in message for message in notifications(app))
+        await type_into(pilot, "lr", "0.1")
+        assert not error.display and not run_button.disabled
+
+
+async def test_odd_input_never_crashes() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 8)
+        for name, text in [("targets", "1, 2"), ("targets", "[[,]]"), ("epochs", "1e99"), ("hidden", "0"), ("seed", "-5"), ("lr", "nan")]:
+            await type_into(pilot, name, text)
+            assert app.query_one(f"#error-{name}", Label).display, (name, text)
+            assert app.settings[8] is None
+            await type_into(pilot, name, {"targets": "0, 1, 1, 0", "lr": "0.1"}.get(name, "2"))
+
+
+async def test_lesson_8_runs_to_the_end_and_its_result_shows_in_the_sidebar() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 8)
+        await pilot.press("f5")
+        item = app.query_one(LessonSidebar).item(8)
+        await wait_until(pilot, lambda: item.result.startswith("loss"))
+        await wait_until(pilot, lambda: app.running_lesson is None)
+        assert item.mark == "✓"
+        text = log_text(app)
+        assert "should be getting closer to [0, 1, 1, 0]" in text
+        assert "final loss on all samples" in text
+        assert item.result == f"loss {float(text.split('final loss on all samples')[1].split()[0]):.4f}"
+        await pilot.pause(0.1)
+        status = app.query_one(StatusLine)
+        assert (status.state, status.step, status.total) == ("done", 3, 3)
+        # reset forgets the result; the next run starts again from fresh weights
+        await pilot.press("0")
+        await pilot.pause()
+        assert item.result == "" and item.mark == " " and log_text(app) == ""
+
+
+async def test_pause_step_and_stop_an_image_lesson(tiny_images, training_loop) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        await type_into(pilot, "epochs", "1000")
+        app.query_one(LessonSidebar).focus()
+        status = app.query_one(StatusLine)
+        await pilot.press("s")  # idle: starts a run that does one batch and waits
+        await wait_until(pilot, lambda: status.step == 1)
+        await pilot.pause(0.3)
+        assert status.step == 1 and app.control.paused and status.state == "paused"
+        await pilot.press("s")
+        await wait_until(pilot, lambda: status.step == 2)
+        await pilot.pause(0.3)
+        assert status.step == 2
+        await pilot.press("p")  # resume
+        await wait_until(pilot, lambda: status.step > 20)
+        assert status.state == "running"
+        await pilot.press("p")  # pause
+        await pilot.pause(0.3)
+        held = status.step
+        await pilot.pause(0.3)
+        assert status.step == held and status.state == "paused"
+        assert app.query_one("#button-pause", Button).label.plain == "Resume"
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.running_lesson is None)
+        item = app.query_one(LessonSidebar).item(14)
+        assert item.mark == "•" and item.result.startswith("acc ")
+        assert "stopped" in log_text(app)
+        assert "ended" in training_loop
+
+
+async def test_quitting_mid_run_ends_the_worker(tiny_images, training_loop) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        await type_into(pilot, "epochs", "1000")
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.query_one(StatusLine).step > 0)
+        assert "ended" not in training_loop
+        await pilot.press("q")
+        quit_at = time.monotonic()
+    while "ended" not in training_loop and time.monotonic() < quit_at + 2:
+        time.sleep(0.02)
+    assert training_loop["ended"] - quit_at < 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+async def test_a_training_error_becomes_a_notification(tiny_images) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        app.query_one("#field-device", Select).value = "cuda"
+        await pilot.pause()
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: any("no CUDA GPU" in m for m in notifications(app)))
+        await wait_until(pilot, lambda: app.running_lesson is None)
+        assert app.query_one(LessonSidebar).item(14).mark == "✗"
+        await go_to(pilot, 8)  # still usable
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.query_one(LessonSidebar).item(8).mark == "✓")
+
+
+async def test_device_and_dataset_keys(tiny_images) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 12)
+        app.query_one(LessonSidebar).focus()
+        assert app.query_one("#field-device", Select).value == "auto"
+        await pilot.press("d")
+        assert app.device == "cpu" and app.query_one("#field-device", Select).value == "cpu"
+        await pilot.press("d")
+        options = ("auto", *app.devices)
+        assert app.device == options[2 % len(options)]
+        await pilot.press("D")
+        assert app.dataset == DATASETS[1 % len(DATASETS)] == app.query_one("#field-dataset", Select).value
+
+
+async def test_help_screen_and_command_palette() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in ("Run", "Pause / resume", "Step", "Stop", "Reset weights", "Choose device", "Choose dataset", "Help"):
+            assert title in titles
+        assert "Lesson 14: All together" in titles
+        keys = {binding.action: binding.key for binding in app.BINDINGS}
+        assert {"run", "pause", "step", "stop", "reset", "cycle_device", "cycle_dataset", "quit", "help"} <= set(keys)
+
+
+async def test_buttons_work_with_the_mouse() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 7)
+        await pilot.click("#button-run")
+        await wait_until(pilot, lambda: app.query_one(LessonSidebar).item(7).mark == "✓")
+
+
+async def test_resizing_down_to_40x12_and_back_never_crashes(tiny_images) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for number in (1, 14):
+            await go_to(pilot, number)
+            for size in ((40, 12), (120, 40), (41, 13), (80, 24)):
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+        await go_to(pilot, 8)
+        await pilot.resize_terminal(40, 12)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(LessonSidebar).item(8).mark == "✓")
+        await pilot.press("question_mark")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+
+
+def test_the_app_module_does_not_import_torch() -> None:
+    code = "import sys, babytui.tui.app; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

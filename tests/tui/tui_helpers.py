@@ -1,0 +1,38 @@
+"""Helpers of the app tests: tiny generated images and waiting for the app."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+
+
+def tiny_image_data(train: int = 64, test: int = 32):
+    """A small random ImageData: image lessons run in a second, and no dataset is needed."""
+    from babytui.core.data import CIFAR10_CLASSES, ImageData
+
+    generator = torch.Generator().manual_seed(0)
+    return ImageData(
+        "cifar10",
+        torch.randint(0, 256, (train, 3, 32, 32), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (train,), generator=generator),
+        torch.randint(0, 256, (test, 3, 32, 32), dtype=torch.uint8, generator=generator),
+        torch.randint(0, 10, (test,), generator=generator),
+        CIFAR10_CLASSES,
+    )
+
+
+async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+        await pilot.pause(0.02)
+
+
+async def ready(pilot) -> None:
+    """Wait until the core (torch) has loaded in the background."""
+    await wait_until(pilot, lambda: pilot.app.core_loaded)
+    await pilot.pause()
