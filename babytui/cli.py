@@ -29,7 +29,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson", required=True, metavar="N", help="lesson number, 1-14 (see `babytui lessons`)")
     group = parser.add_argument_group("settings (each lesson has some of these; defaults are the tutorial's)")
     for field in FIELDS.values():
-        if field.name in ("output_activation", "first_layer_only"):
+        if field.name in ("output_activation", "first_layer_only", "trust_data"):
             group.add_argument(
                 field.flag, dest=field.name, nargs="?", const="yes", metavar="yes|no", help=field.help
             )
@@ -45,7 +45,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The full command line: the app, lessons, train, export."""
     parser = _Parser(prog="babytui", description="Learn PyTorch by doing, in the terminal.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,export}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,export,data}")
     sub.add_parser("lessons", help="list the fourteen lessons and their settings")
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
     _add_settings(train)
@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a lesson with its settings as one standalone PyTorch script")
     _add_settings(export)
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (never overwrites)")
+    data = sub.add_parser("data", help="show the datasets present; `babytui data download` fetches CIFAR-10")
+    data_sub = data.add_subparsers(dest="data_command", parser_class=_Parser, metavar="{show,download}")
+    for name, text in (("show", "show the data root and the datasets in it (the default)"), ("download", "download CIFAR-10 now, with a progress bar")):
+        action = data_sub.add_parser(name, help=text)
+        action.add_argument("--data-root", dest="data_root", metavar="DIR", help="the data folder (default: $BABYTUI_DATA or the user cache)")
+    data.add_argument("--data-root", dest="data_root", metavar="DIR", help="the data folder (default: $BABYTUI_DATA or the user cache)")
     return parser
 
 
@@ -66,7 +72,10 @@ def _lesson_and_settings(args: argparse.Namespace):
         raise SettingsError("lesson", f"{args.lesson!r} is not a lesson number: choose 1 to 14") from None
     lesson = get_lesson(number)
     values = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
-    return lesson, lesson.settings(values)
+    settings = lesson.settings(values)
+    if lesson.is_image and settings.dataset == "folder" and not settings.data_root:
+        raise SettingsError("data_root", "--dataset folder needs --data-root: the folder of images, one sub-folder per class")
+    return lesson, settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _lessons()
         if args.command == "export":
             return _export(args)
+        if args.command == "data":
+            return _data(args)
         return _train(args)
     except SettingsError as exc:
         name = FIELDS[exc.field].flag if exc.field in FIELDS else f"--{exc.field}"
@@ -101,7 +112,7 @@ def _lessons() -> int:
         settings = ", ".join(
             f"{name}={FIELDS[name].format(getattr(lesson.defaults, name))}"
             for name in lesson.fields
-            if name not in ("data_root", "max_steps", "device", "dataset")
+            if name not in ("data_root", "max_steps", "device", "dataset", "trust_data")
         )
         print(f"{lesson.number:>2}  {lesson.title:<28} {settings}")
     return 0
@@ -134,10 +145,11 @@ def _train(args: argparse.Namespace) -> int:
     from .core import events as ev
 
     lesson, settings = _lesson_and_settings(args)
+    data = _load_data(settings) if lesson.is_image else None
     notes_out = sys.stderr if args.json else sys.stdout
     progress = Progress(sys.stderr)
     result: ev.Finished | None = None
-    for event in train(lesson, settings):
+    for event in train(lesson, settings, data=data):
         if isinstance(event, ev.Note):
             progress.clear()
             print(f"{event.heading}:\n{_indent(event.text)}", file=notes_out, flush=True)
@@ -155,6 +167,93 @@ def _train(args: argparse.Namespace) -> int:
     else:
         print(_result_line(summary))
     return 0
+
+
+def _load_data(settings):
+    """An image lesson's dataset on its device, with a download bar and warnings on stderr."""
+    from .core.data import load_images
+    from .core.device import resolve_device
+
+    bar = DownloadBar(sys.stderr)
+    try:
+        data = load_images(
+            settings.dataset, settings.data_root, resolve_device(settings.device),
+            trust_data=settings.trust_data, progress=bar,
+        )
+    finally:
+        bar.close()
+    for warning in data.warnings:
+        print(f"babytui: warning: {warning}", file=sys.stderr)
+    return data
+
+
+def _data(args: argparse.Namespace) -> int:
+    """`babytui data`: what is where; `babytui data download`: fetch CIFAR-10 now."""
+    from .core.data import describe_data, ensure_cifar10
+
+    if args.data_command == "download":
+        bar = DownloadBar(sys.stderr)
+        try:
+            folder = ensure_cifar10(args.data_root or None, progress=bar)
+        finally:
+            bar.close()
+        print(f"CIFAR-10 is ready in {folder}")
+        return 0
+    for line in describe_data(args.data_root or None):
+        print(line)
+    return 0
+
+
+def format_bytes(count: float) -> str:
+    """A size as 12.3 MB."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
+
+class DownloadBar:
+    """A download's progress on stderr: a bar redrawn in place on a terminal, a line every 10 s in a log."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        """Where the bar goes (stderr)."""
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        """True when the line can be redrawn in place."""
+        self._last = float("-inf")
+        self._shown = False
+
+    def __call__(self, event) -> None:
+        """Show a DownloadProgress."""
+        now = time.monotonic()
+        finished = event.total is not None and event.done >= event.total
+        if now - self._last < (0.1 if self.tty else 10.0) and not finished:
+            return
+        self._last = now
+        size = f"{format_bytes(event.done)}" + (f" of {format_bytes(event.total)}" if event.total else "")
+        rate = f"{format_bytes(event.rate)}/s"
+        if event.fraction is not None:
+            width = 24
+            filled = int(width * event.fraction)
+            eta = event.eta
+            left = f"  {format_duration(eta)} left" if eta is not None else ""
+            line = f"downloading CIFAR-10 [{'#' * filled}{'-' * (width - filled)}] {100 * event.fraction:5.1f}%  {size}  {rate}{left}"
+        else:
+            line = f"downloading CIFAR-10: {size}  {rate}"
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self._shown = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line, if one was drawn."""
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
 
 
 def _indent(text: str) -> str:

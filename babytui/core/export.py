@@ -240,9 +240,7 @@ def _tiny_loop(lesson: Lesson, s: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def data_loader_source(s: Settings) -> str:
-    """Source of `load_data(root)` returning uint8 images and int64 labels for both splits."""
-    return '''
+_CIFAR10_LOADER = '''
 def load_data(root):
     """CIFAR-10's pickled batches (the layout torchvision downloads) as uint8 tensors."""
     folder = Path(root).expanduser()
@@ -262,6 +260,112 @@ def load_data(root):
     test = read(["test_batch"])
     return train, test, 10
 '''
+
+_FOLDER_LOADER = '''
+def load_data(root):
+    """A folder with one sub-folder of images per class (optionally under train/ and test/), as uint8 tensors."""
+    root = Path(root).expanduser()
+
+    def subfolders(folder):
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    names = [p.name for p in subfolders(root)]
+    split = "train" in names and "test" in names
+    if split:
+        train_dirs = {p.name: p for p in subfolders(root / "train")}
+        test_dirs = {p.name: p for p in subfolders(root / "test")}
+        classes = sorted(set(train_dirs) | set(test_dirs))
+    else:
+        train_dirs, test_dirs = {p.name: p for p in subfolders(root)}, {}
+        classes = sorted(train_dirs)
+
+    def read(dirs):
+        images, labels = [], []
+        for label, name in enumerate(classes):
+            if name not in dirs:
+                continue
+            for entry in sorted(os.scandir(dirs[name]), key=lambda e: e.name):
+                if entry.name.startswith(".") or os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+                    continue
+                pixels = read_image(entry.path) if entry.is_file() else None
+                if pixels is not None:  # unreadable files are skipped
+                    images.append(pixels)
+                    labels.append(label)
+        images = torch.frombuffer(bytearray(b"".join(images)), dtype=torch.uint8)
+        return images.view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous(), torch.tensor(labels, dtype=torch.int64)
+
+    train_images, train_labels = read(train_dirs)
+    if split:
+        test_images, test_labels = read(test_dirs)
+    else:
+        train_idx, test_idx = split_by_seed(len(train_images))
+        test_images, test_labels = train_images[test_idx], train_labels[test_idx]
+        train_images, train_labels = train_images[train_idx], train_labels[train_idx]
+    return (train_images, train_labels), (test_images, test_labels), len(classes)
+'''
+
+
+def _module_body(module) -> str:
+    """A module's source without its docstring and imports: for pasting into a script."""
+    import inspect
+
+    lines = inspect.getsource(module).splitlines()
+    start = 0
+    # Skip the module docstring and the import lines at the top.
+    if lines and lines[0].startswith('"""'):
+        start = next(i for i, line in enumerate(lines) if line.rstrip().endswith('"""') and (i > 0 or line.count('"""') == 2)) + 1
+    while start < len(lines) and (not lines[start].strip() or lines[start].startswith(("import ", "from "))):
+        start += 1
+    return "\n".join(lines[start:]) + "\n"
+
+
+def _shapes_loader() -> str:
+    from . import data, shapes
+
+    return (
+        "\n# The generated shapes dataset, the very code babytui draws it with: same seed, same images.\n"
+        + _module_body(shapes)
+        + f"\n\nSHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE, SHAPES_SEED = {data.SHAPES_TRAIN_SIZE}, {data.SHAPES_TEST_SIZE}, {data.SHAPES_SEED}\n"
+        "\n\ndef load_data(root):\n"
+        '    """The generated shapes dataset as uint8 tensors (root is not used: nothing is read)."""\n'
+        "    train = make_shapes(SHAPES_TRAIN_SIZE, SHAPES_SEED)\n"
+        "    test = make_shapes(SHAPES_TEST_SIZE, SHAPES_SEED + 1)\n"
+        "    return train, test, len(SHAPES_CLASSES)\n"
+    )
+
+
+def _folder_loader() -> str:
+    import inspect
+
+    from . import folder
+
+    return (
+        f"\nIMAGE_EXTENSIONS = {set(sorted(folder.IMAGE_EXTENSIONS))!r}\n"
+        f"TEST_SHARE, SPLIT_SEED = {folder.TEST_SHARE!r}, {folder.SPLIT_SEED!r}\n\n\n"
+        + inspect.getsource(folder.read_image)
+        + "\n\n"
+        + inspect.getsource(folder.split_by_seed)
+        + "\n"
+        + _FOLDER_LOADER
+    )
+
+
+def data_loader_source(s: Settings) -> str:
+    """Source of `load_data(root)` returning uint8 images and int64 labels for both splits."""
+    if s.dataset == "shapes":
+        return _shapes_loader()
+    if s.dataset == "folder":
+        return _folder_loader()
+    return _CIFAR10_LOADER
+
+
+def _data_imports(s: Settings) -> str:
+    """The imports the data loader of `s.dataset` needs beyond the training code's."""
+    if s.dataset == "shapes":
+        return "import functools\n"
+    if s.dataset == "folder":
+        return "import os\n"
+    return ""
 
 
 def _net_source(lesson: Lesson, s: Settings) -> str:
@@ -327,7 +431,7 @@ def _net_source(lesson: Lesson, s: Settings) -> str:
 _IMAGE_MAIN = Template(
     '''
 parser = argparse.ArgumentParser()
-parser.add_argument("--data-root", default=$DATA_ROOT, help="folder holding cifar-10-batches-py")
+parser.add_argument("--data-root", default=$DATA_ROOT, help=$DATA_HELP)
 parser.add_argument("--device", default=$DEVICE, help="auto, cpu, cuda or mps")
 parser.add_argument("--epochs", type=int, default=$EPOCHS)
 parser.add_argument("--max-steps", type=int, default=$MAX_STEPS, help="stop after this many updates (0: no limit)")
@@ -411,14 +515,24 @@ print(f"test accuracy: {accuracy:.2f}%")
 )
 
 
+_DATA_HELP = {
+    "cifar10": "folder holding cifar-10-batches-py",
+    "shapes": "not used: the shapes are generated",
+    "folder": "folder of images, one sub-folder per class",
+}
+
+
 def _image_script(lesson: Lesson, s: Settings) -> str:
     """Lessons 10-14: a network trained on images held as tensors on the device."""
     head = (
-        "\nimport argparse\nimport math\nimport pickle\nimport time\nfrom pathlib import Path\n\n"
+        "\nimport argparse\n" + _data_imports(s) + "import math\nimport pickle\nimport time\nfrom pathlib import Path\n\n"
         "import torch\nfrom torch import nn\nfrom torch.nn import functional as F\n\n"
     )
+    from .data import default_data_root
+
     main = _IMAGE_MAIN.substitute(
-        DATA_ROOT=repr(s.data_root or "data"),
+        DATA_ROOT=repr(s.data_root or ("" if s.dataset == "shapes" else str(default_data_root()))),
+        DATA_HELP=repr(_DATA_HELP.get(s.dataset, _DATA_HELP["cifar10"])),
         DEVICE=repr(s.device),
         EPOCHS=s.epochs,
         MAX_STEPS=s.max_steps,

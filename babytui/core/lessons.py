@@ -11,7 +11,7 @@ from .settings import Settings, validate
 if TYPE_CHECKING:
     from torch import nn
 
-IMAGE_FIELDS = ("lr", "epochs", "batch_size", "seed", "device", "dataset", "data_root", "max_steps")
+IMAGE_FIELDS = ("lr", "epochs", "batch_size", "seed", "device", "dataset", "data_root", "trust_data", "max_steps")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from .errors import SettingsError
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DATASETS = ("cifar10",)
+DATASETS = ("cifar10", "shapes", "folder")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class Settings:
     dataset: str = "cifar10"
     """Which image dataset the image lessons train on."""
     data_root: str = ""
-    """Folder holding the dataset; empty means the default place."""
+    """Folder holding the dataset; empty means the default place (for folder: the image folder)."""
+    trust_data: bool = False
+    """Use a CIFAR-10 copy whose checksums differ from the official files (one the user vouches for)."""
     max_steps: int = 0
     """Stop after this many updates; 0 means no limit."""
     x: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0)
@@ -191,8 +193,9 @@ FIELDS: dict[str, Field] = {
         Field("batch_size", "batch size", "samples per update", _int("batch_size", 1, 65_536)),
         Field("seed", "seed", "seed for the initial weights and the shuffling", _int("seed", 0, 2**32 - 1)),
         Field("device", "device", "auto, cpu, cuda, cuda:N or mps", _device, DEVICES),
-        Field("dataset", "dataset", "the image dataset", _choice("dataset", DATASETS), DATASETS),
-        Field("data_root", "data root", "folder that holds the dataset", _path),
+        Field("dataset", "dataset", "the image dataset: cifar10, shapes (generated, offline) or folder", _choice("dataset", DATASETS), DATASETS),
+        Field("data_root", "data root", "folder that holds the dataset (for folder: the images, one sub-folder per class)", _path),
+        Field("trust_data", "trust data", "use a CIFAR-10 copy whose checksums differ from the official files", _bool("trust_data")),
         Field("max_steps", "max steps", "stop after this many updates (0: no limit)", _int("max_steps", 0, 10**9)),
         Field("x", "input x", "the input vector, e.g. 1, 2, 3, 4", _floats("x", None)),
         Field("target", "target", "the output the model should learn", _float("target", -1e6, 1e6)),

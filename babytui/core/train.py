@@ -351,7 +351,7 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
     """Lessons 10-14: a network on an image dataset held whole on the device."""
     device = resolve_device(s.device)
     if data is None:
-        data = load_images(s.dataset, s.data_root, device)
+        data = load_images(s.dataset, s.data_root, device, trust_data=s.trust_data)
     else:
         data = data.to(device)
     num_classes = len(data.classes)
@@ -381,7 +381,7 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
     sample = slice(0, min(PREDICTION_SAMPLES, len(data.test_images)))
 
     step = 0
-    paused_time = 0.0
+    paused_time = 0.0  # pauses and test-split scoring, left out of the training time
     started = time.perf_counter()
     last_log = last_snap = started
     stopped = False
@@ -431,7 +431,9 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
             train_loss = torch.stack(epoch_losses).mean().item()
         finished_epoch = len(epoch_losses) == steps_per_epoch
         if epoch_losses:
+            eval_started = time.perf_counter()
             test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
+            paused_time += time.perf_counter() - eval_started  # scoring is not training time
             if finished_epoch:
                 epochs_done = epoch
             yield EpochEnded(

@@ -1,0 +1,215 @@
+"""A folder of the learner's own pictures as a dataset: one sub-folder per class.
+
+Either `root/<class>/*.jpg` (split 80/20 by a fixed seed) or `root/train/<class>/...` and
+`root/test/<class>/...`. Every image becomes 32x32 RGB. The decoded tensors are cached,
+keyed by the folder and the size and time of every file, so a second load takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .errors import DataError
+
+IMAGE_EXTENSIONS = frozenset(
+    (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
+)
+"""File endings read as images; other files in the class folders are ignored."""
+TEST_SHARE = 0.2
+"""Share of the images held out for testing when the folder has no train/ and test/."""
+SPLIT_SEED = 0
+"""Seed of that split, fixed so the test images stay the same from run to run."""
+CACHE_VERSION = 1
+"""Bumped when the decoding changes, so old caches are not reused."""
+_BATCH = 256
+"""Files one worker decodes per task."""
+
+
+def read_image(path: str) -> bytes | None:
+    """The image at `path` as 32x32 RGB bytes (height, width, channel), or None if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (32, 32))  # a large JPEG is decoded at a reduced scale: much faster
+            image = image.convert("RGB")
+            if image.size != (32, 32):
+                image = image.resize((32, 32), Image.BILINEAR)
+            return image.tobytes()
+    except Exception:  # truncated, not an image, too large, unreadable: all skipped alike
+        return None
+
+
+def _read_many(paths: list[str]) -> list[bytes | None]:
+    return [read_image(p) for p in paths]
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """What a folder dataset holds: class names and the image files of each split."""
+
+    root: Path
+    """The folder given."""
+    classes: tuple[str, ...]
+    """Class names, from the sub-folder names, sorted."""
+    train: tuple[tuple[str, int], ...]
+    """(path, label) of every training image file, in a fixed order."""
+    test: tuple[tuple[str, int], ...]
+    """(path, label) of every test image file; empty when the split is made by seed."""
+    split: bool
+    """True when the folder has train/ and test/ of its own."""
+    key: str
+    """Hash of the folder's path and every file's size and time: the cache key."""
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except PermissionError:
+        raise DataError(f"cannot read {folder}: permission denied") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {folder}: {exc.strerror or exc}") from None
+
+
+def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
+    found = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise DataError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    for entry in entries:
+        if entry.name.startswith(".") or os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+            continue
+        try:
+            if not entry.is_file():
+                continue
+            st = entry.stat()
+        except OSError:
+            continue
+        digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        found.append((entry.path, label))
+    return found
+
+
+def list_folder(root: str | Path) -> FolderListing:
+    """Find the classes and image files under `root`, or raise DataError saying what is wrong."""
+    root = Path(root).expanduser()
+    if not str(root) or str(root) == ".":
+        raise DataError("--dataset folder needs --data-root: the folder of images, one sub-folder per class")
+    if not root.exists():
+        raise DataError(f"image folder {root} does not exist")
+    if not root.is_dir():
+        raise DataError(f"{root} is a file; --data-root must be a folder with one sub-folder per class")
+    root = root.resolve()
+    names = [p.name for p in _subfolders(root)]
+    split = "train" in names and "test" in names
+    digest = hashlib.sha1(f"v{CACHE_VERSION}\0{root}\n".encode())
+    if split:
+        train_dirs = {p.name: p for p in _subfolders(root / "train")}
+        test_dirs = {p.name: p for p in _subfolders(root / "test")}
+        classes = tuple(sorted(set(train_dirs) | set(test_dirs)))
+    else:
+        train_dirs = {p.name: p for p in _subfolders(root)}
+        test_dirs = {}
+        classes = tuple(sorted(train_dirs))
+    layout = "train/<class>/ and test/<class>/" if split else "<class>/"
+    if not classes:
+        raise DataError(f"no class folders in {root}: put each class's images in a sub-folder named after it")
+    if len(classes) == 1:
+        raise DataError(f"only one class ({classes[0]}) in {root}: a classifier needs at least two class folders")
+    train = [item for i, c in enumerate(classes) if c in train_dirs for item in _images_in(train_dirs[c], i, digest)]
+    test = [item for i, c in enumerate(classes) if c in test_dirs for item in _images_in(test_dirs[c], i, digest)]
+    if not train:
+        raise DataError(f"no image files in the class folders of {root} (expected {layout} with .jpg, .png, ...)")
+    if split and not test:
+        raise DataError(f"no image files in {root / 'test'}: the test split is empty")
+    return FolderListing(root, classes, tuple(train), tuple(test), split, digest.hexdigest())
+
+
+def _decode(files: tuple[tuple[str, int], ...], workers: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Decode files into uint8 (N, 3, 32, 32) and labels; also the count of unreadable ones."""
+    paths = [p for p, _ in files]
+    batches = [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
+    if workers > 1 and len(batches) > 1:
+        # Pillow lets go of the GIL while decoding, so threads share the work well enough.
+        with ThreadPoolExecutor(workers) as pool:
+            results = [image for batch in pool.map(_read_many, batches) for image in batch]
+    else:
+        results = [image for batch in batches for image in _read_many(batch)]
+    keep = [i for i, image in enumerate(results) if image is not None]
+    labels = torch.tensor([files[i][1] for i in keep], dtype=torch.int64)
+    if not keep:
+        return torch.empty(0, 3, 32, 32, dtype=torch.uint8), labels, len(results)
+    pixels = bytearray(b"".join(results[i] for i in keep))  # type: ignore[misc]
+    images = torch.frombuffer(pixels, dtype=torch.uint8).view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous()
+    return images, labels, len(results) - len(keep)
+
+
+def split_by_seed(count: int, seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of the training and test images when a folder has no split of its own."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    n_test = max(1, round(count * TEST_SHARE))
+    return order[n_test:].sort().values, order[:n_test].sort().values
+
+
+def load_folder(
+    root: str | Path, *, cache: Path | None = None, workers: int | None = None
+) -> tuple[dict[str, torch.Tensor], tuple[str, ...], int]:
+    """Both splits of an image folder as uint8 tensors, its classes and the count of skipped files.
+
+    `cache` is a folder for the decoded tensors (None: no caching). Raises DataError.
+    """
+    listing = list_folder(root)
+    cache_file = cache / f"{listing.key}.pt" if cache is not None else None
+    if cache_file is not None and cache_file.is_file():
+        try:
+            saved = torch.load(cache_file, map_location="cpu", weights_only=True)
+            return saved["tensors"], tuple(saved["classes"]), int(saved["skipped"])
+        except Exception:
+            pass  # a damaged cache is rebuilt below
+    workers = workers or min(4, os.cpu_count() or 1)
+    train_images, train_labels, skipped = _decode(listing.train, workers)
+    if listing.split:
+        test_images, test_labels, skipped_test = _decode(listing.test, workers)
+        skipped += skipped_test
+    total = len(listing.train) + len(listing.test)
+    if len(train_images) + (len(test_images) if listing.split else 0) == 0:
+        raise DataError(f"none of the {total:,} image files in {listing.root} could be read")
+    if not listing.split:
+        if len(train_images) < 2:
+            raise DataError(f"only one readable image in {listing.root}: a train and a test split need at least two")
+        train_idx, test_idx = split_by_seed(len(train_images))
+        test_images, test_labels = train_images[test_idx], train_labels[test_idx]
+        train_images, train_labels = train_images[train_idx], train_labels[train_idx]
+    if len(train_images) == 0 or len(test_images) == 0:
+        which = "training" if len(train_images) == 0 else "test"
+        raise DataError(f"no readable image in the {which} split of {listing.root}")
+    tensors = {
+        "train_images": train_images,
+        "train_labels": train_labels,
+        "test_images": test_images,
+        "test_labels": test_labels,
+    }
+    if cache_file is not None:
+        _save_cache(cache_file, {"tensors": tensors, "classes": list(listing.classes), "skipped": skipped})
+    return tensors, listing.classes, skipped
+
+
+def _save_cache(path: Path, payload: dict) -> None:
+    """Write the cache beside its final name and rename it into place; no cache is fine."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
