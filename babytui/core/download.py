@@ -88,17 +88,19 @@ def _os_error(action: str, where: Path, exc: OSError) -> DataError:
     return DataError(f"cannot {action} {where}: {reason}")
 
 
-def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: float) -> str:
+def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: float, root: Path) -> str:
     """Stream `url` into `dest`; returns the MD5 of what arrived. Raises DataError."""
     offline = "to go on without the network, use --dataset shapes (generated) or --dataset folder"
     md5 = hashlib.md5()
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as exc:
-        raise DataError(f"could not download CIFAR-10 from {url}: HTTP {exc.code} {exc.reason}; {offline}") from None
+        raise DataError(
+            f"could not download CIFAR-10 into {root} from {url}: HTTP {exc.code} {exc.reason}; {offline}"
+        ) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise DataError(f"could not download CIFAR-10 from {url} ({reason}); {offline}") from None
+        raise DataError(f"could not download CIFAR-10 into {root} from {url} ({reason}); {offline}") from None
     started = time.monotonic()
     last = 0.0
     done = 0
@@ -195,7 +197,7 @@ def download_cifar10(
     root: str | Path,
     *,
     url: str | None = None,
-    md5: str = CIFAR10_MD5,
+    md5: str | None = None,
     progress: ProgressCallback | None = None,
     timeout: float = 60.0,
 ) -> Path:
@@ -206,6 +208,7 @@ def download_cifar10(
     """
     root = Path(root).expanduser()
     url = url or cifar10_url()
+    md5 = md5 or CIFAR10_MD5
     target = root / CIFAR10_FOLDER
     if root.exists() and not root.is_dir():
         raise DataError(f"data root {root} is a file, not a folder")
@@ -224,7 +227,7 @@ def download_cifar10(
     done = False
     try:
         archive = work / "cifar-10-python.tar.gz"
-        got = _fetch(url, archive, progress, timeout)
+        got = _fetch(url, archive, progress, timeout, root)
         if got != md5:
             raise DataError(
                 f"the CIFAR-10 download from {url} is corrupt (MD5 {got}, expected {md5}); nothing was kept; try again"
