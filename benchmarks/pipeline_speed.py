@@ -1,0 +1,121 @@
+"""Lesson 14 at batch 4, three ways, in one process on the same data and number of steps.
+
+1. the tutorial's pipeline: torchvision CIFAR10 + ToTensor + Normalize + DataLoader
+2. the bare loop: the same network and SGD on normalised tensors already in memory
+3. babytui's core: `babytui.core.train.train`, consumed as `babytui train` does
+
+    python benchmarks/pipeline_speed.py --data-root /path/holding/cifar-10-batches-py [--steps 3000]
+
+Rounds are interleaved so that a noisy machine hurts every method alike; the best round of
+each is reported, with the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from babytui.core.data import load_cifar10, normalize
+from babytui.core.lessons import get_lesson
+from babytui.core.models import DeepConvNet
+from babytui.core.train import train
+
+
+def tutorial_pipeline(root: str, steps: int, device: torch.device) -> float:
+    """images/s of the tutorial's DataLoader pipeline (its per-image PIL transforms included)."""
+    import torchvision
+    from torchvision import transforms
+
+    import torchvision.datasets.cifar as cifar
+
+    cifar.check_integrity = lambda *a, **k: True  # the local copy is re-encoded: its sums differ
+    CIFAR10 = torchvision.datasets.CIFAR10
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    trainset = CIFAR10(root=root, train=True, download=False, transform=transform)
+    loader = torch.utils.data.DataLoader(trainset, batch_size=4, shuffle=True)
+    torch.manual_seed(0)
+    model = DeepConvNet(10, 20, 120, "relu", True).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    done = 0
+    started = time.perf_counter()
+    for inputs, labels in loader:
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        done += 1
+        if done == steps:
+            break
+    _sync(device)
+    return steps * 4 / (time.perf_counter() - started)
+
+
+def bare_loop(images: torch.Tensor, labels: torch.Tensor, steps: int, device: torch.device) -> float:
+    """images/s of the plainest loop: pre-normalised float tensors, randperm, slicing."""
+    inputs_all = normalize(images)  # (N, 3, 32, 32) floats, done once up front
+    torch.manual_seed(0)
+    model = DeepConvNet(10, 20, 120, "relu", True).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    perm = torch.randperm(len(images)).to(device)
+    started = time.perf_counter()
+    for i in range(steps):
+        idx = perm[i * 4 : i * 4 + 4]
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs_all[idx]), labels[idx])
+        loss.backward()
+        optimizer.step()
+    _sync(device)
+    return steps * 4 / (time.perf_counter() - started)
+
+
+def babytui_core(data, steps: int, device: torch.device) -> float:
+    """images/s of babytui's own loop, every event consumed."""
+    lesson = get_lesson(14)
+    settings = lesson.settings({"max_steps": str(steps), "device": str(device)})
+    for event in train(lesson, settings, data=data):
+        if type(event).__name__ == "Finished":
+            return event.samples_per_second  # training time only: the test-split scoring is excluded
+    raise RuntimeError("the run did not finish")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", required=True, help="folder holding cifar-10-batches-py")
+    parser.add_argument("--steps", type=int, default=3000, help="updates per method per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (0: PyTorch's default); 1 is steadiest on a shared machine")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    data = load_cifar10(args.data_root, device)
+    print(f"lesson 14, batch 4, {args.steps} steps a round, {args.rounds} rounds, device {device}, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
+    results: dict[str, list[float]] = {"tutorial pipeline": [], "bare loop": [], "babytui core": []}
+    for r in range(args.rounds):
+        results["tutorial pipeline"].append(tutorial_pipeline(args.data_root, args.steps, device))
+        results["bare loop"].append(bare_loop(data.train_images, data.train_labels, args.steps, device))
+        results["babytui core"].append(babytui_core(data, args.steps, device))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in results.items()))
+    best = {k: max(v) for k, v in results.items()}
+    for name, value in best.items():
+        print(f"{name:>18}: {value:8,.0f} images/s (best of {args.rounds})")
+    print(f"babytui / bare loop:         {best['babytui core'] / best['bare loop']:.3f}x  (target >= 0.95x)")
+    print(f"babytui / tutorial pipeline: {best['babytui core'] / best['tutorial pipeline']:.2f}x  (target >= 1.6x)")
+    print(f"bare loop / tutorial:        {best['bare loop'] / best['tutorial pipeline']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Exported scripts run on their own and end where `babytui train` ends."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from babytui.core.export import render_script
+from babytui.core.lessons import LESSONS, get_lesson
+from babytui.core.train import train
+
+
+def run_script(tmp_path: Path, lesson_number: int, values: dict, *args: str) -> str:
+    lesson = get_lesson(lesson_number)
+    path = tmp_path / f"lesson{lesson_number}.py"
+    path.write_text(render_script(lesson, lesson.settings(values)))
+    done = subprocess.run(
+        [sys.executable, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def final_loss(output: str) -> float:
+    return float(re.search(r"^final loss: (\S+)$", output, re.M).group(1))
+
+
+@pytest.mark.parametrize(("number", "values"), [(5, {}), (8, {"epochs": "200", "lr": "1"})])
+def test_small_lessons_end_with_the_same_loss(tmp_path: Path, number: int, values: dict) -> None:
+    output = run_script(tmp_path, number, values)
+    lesson = get_lesson(number)
+    ours = list(train(lesson, lesson.settings(values)))[-1].final_loss
+    assert final_loss(output) == pytest.approx(ours, rel=1e-6)
+    assert re.search(r"(step|update) 1 loss \d", output)  # it prints its loss as it goes
+
+
+def test_an_image_lesson_ends_with_the_same_loss_and_accuracy(tmp_path: Path, tiny_cifar: Path) -> None:
+    values = {"epochs": "2", "hidden": "8", "data_root": str(tiny_cifar), "device": "cpu"}
+    lesson = get_lesson(14)
+    if "trust_data" in lesson.fields:
+        values["trust_data"] = "yes"
+    output = run_script(tmp_path, 14, values)
+    ours = list(train(lesson, lesson.settings(values)))[-1]
+    assert final_loss(output) == pytest.approx(ours.final_loss, rel=1e-6)
+    accuracy = float(re.search(r"^test accuracy: (\S+)%$", output, re.M).group(1))
+    assert accuracy == pytest.approx(ours.test_accuracy, abs=0.01)
+    assert "epoch 1: train loss" in output and "epoch 2: train loss" in output
+
+
+def test_max_steps_flag_of_an_exported_image_script(tmp_path: Path, tiny_cifar: Path) -> None:
+    values = {"data_root": str(tiny_cifar), "device": "cpu"}
+    if "trust_data" in get_lesson(10).fields:
+        values["trust_data"] = "yes"
+    output = run_script(tmp_path, 10, values, "--max-steps", "3")
+    assert "epoch 1: train loss" in output and "epoch 2" not in output
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: f"lesson{lesson.number}")
+def test_every_script_is_valid_python_that_names_its_lesson(lesson) -> None:
+    script = render_script(lesson, lesson.defaults)
+    compile(script, f"lesson{lesson.number}.py", "exec")
+    assert f"babytui lesson {lesson.number}: {lesson.title}" in script
+    assert "Variable" not in script and ".next()" not in script
+
+
+def test_the_code_follows_the_settings() -> None:
+    lesson = get_lesson(14)
+    script = render_script(lesson, lesson.settings({"conv1_channels": "16", "output_activation": "no", "lr": "0.05"}))
+    assert "nn.Conv2d(3, 16, 5)" in script and "lr=0.05" in script and "raw scores" in script
