@@ -1,0 +1,278 @@
+"""The live loss plot: training loss per step, test loss and accuracy per epoch, the last run as a ghost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.color import Color
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from ..render import RGB, Series, blend, downsample, ema_extend, safe_log10
+
+REDRAW_INTERVAL = 0.25
+"""Seconds between redraws while new points arrive."""
+GHOST_POINTS = 4000
+"""Points kept of a previous run's smoothed curve."""
+EMPTY = "Run the lesson to see its loss curve."
+"""What the plot says before any run."""
+
+
+def smoothing_for(total_steps: int) -> float:
+    """The moving average's weight of a new point: heavy smoothing for long runs, light for short."""
+    return min(0.5, max(0.01, 20.0 / max(total_steps, 1)))
+
+
+class LossHistory:
+    """Every point of one run, stored cheaply: appending is cheap, drawing reads a down-sampled view."""
+
+    def __init__(self, lesson: int = 0, total_steps: int = 0) -> None:
+        self.lesson = lesson
+        """The lesson that ran."""
+        self.total_steps = total_steps
+        """Updates planned."""
+        self.alpha = smoothing_for(total_steps)
+        """Weight of a new point in the moving average."""
+        self.steps = Series()
+        """Step number of each training loss."""
+        self.raw = Series()
+        """Training loss of every step."""
+        self.smooth = Series()
+        """The moving average of the training loss."""
+        self._ema: tuple[float, int] = (0.0, 0)
+        self.epoch_steps: list[int] = []
+        """The step at which each epoch ended."""
+        self.test_loss: list[float] = []
+        """Test loss at the end of each scored epoch."""
+        self.test_accuracy: list[float] = []
+        """Test accuracy (%) at the end of each scored epoch."""
+        self.train_loss: list[float] = []
+        """Mean training loss of each epoch."""
+
+    def add_losses(self, last_step: int, losses: tuple[float, ...]) -> None:
+        """The losses of the steps up to and including `last_step`."""
+        count = len(losses)
+        if not count:
+            return
+        self.steps.extend(np.arange(last_step - count + 1, last_step + 1, dtype=np.float64))
+        self.raw.extend(losses)
+        smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
+        self.smooth.extend(smoothed)
+
+    def add_epoch(self, step: int, train_loss: float, test_loss: float | None, test_accuracy: float | None) -> None:
+        """An epoch's results."""
+        self.epoch_steps.append(step)
+        self.train_loss.append(train_loss)
+        self.test_loss.append(float("nan") if test_loss is None else test_loss)
+        self.test_accuracy.append(float("nan") if test_accuracy is None else test_accuracy)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def ghost(self) -> tuple[np.ndarray, np.ndarray]:
+        """The smoothed curve, down-sampled to keep as the next run's ghost."""
+        return downsample(self.steps.values, self.smooth.values, GHOST_POINTS // 2)
+
+
+@dataclass
+class PlotColours:
+    """The colours of the plot's lines."""
+
+    smooth: RGB = (0, 135, 255)
+    """Smoothed training loss."""
+    raw: RGB = (70, 90, 120)
+    """Every step's loss, faint."""
+    ghost: RGB = (120, 120, 120)
+    """The previous run."""
+    test: RGB = (255, 165, 0)
+    """Test loss."""
+    accuracy: RGB = (80, 200, 80)
+    """Test accuracy."""
+    extra: dict = field(default_factory=dict)
+    """Room for more, unused."""
+
+
+def draw_loss(
+    plt: Any,
+    history: LossHistory,
+    ghost: tuple[np.ndarray, np.ndarray] | None,
+    width: int,
+    log: bool = False,
+    colours: PlotColours | None = None,
+) -> None:
+    """Put a run's curves into a plotext figure, down-sampled to about two points per column."""
+    colours = colours or PlotColours()
+    plt.clear_data()
+    buckets = max(10, width - 12)  # the axes take about a dozen columns
+    y = safe_log10 if log else (lambda v: np.asarray(v, dtype=np.float64))
+    right = 1
+    if ghost is not None and len(ghost[0]):
+        gx, gy = downsample(ghost[0], ghost[1], buckets)
+        plt.plot(gx.tolist(), y(gy).tolist(), color=colours.ghost, marker="braille", label="previous run")
+        right = max(right, float(gx[-1]))
+    if len(history):
+        steps = history.steps.values
+        rx, ry = downsample(steps, history.raw.values, buckets)
+        sx, sy = downsample(steps, history.smooth.values, buckets)
+        # the raw points as dots: lines between each bucket's minimum and maximum cost 3x more
+        plt.scatter(rx.tolist(), y(ry).tolist(), color=colours.raw, marker="braille")
+        plt.plot(sx.tolist(), y(sy).tolist(), color=colours.smooth, marker="braille", label="train (smoothed)")
+        right = max(right, float(steps[-1]))
+    scored = [i for i, v in enumerate(history.test_loss) if v == v]
+    if scored:
+        ex = [float(history.epoch_steps[i]) for i in scored]
+        plt.plot(ex, y([history.test_loss[i] for i in scored]).tolist(), color=colours.test, marker="●", label="test")
+        accuracy = [history.test_accuracy[i] for i in scored]
+        plt.plot(ex, accuracy, color=colours.accuracy, marker="◆", yside="right", label="accuracy %")
+        plt.ylabel("accuracy %", yside="right")
+    right = max(right, history.total_steps)
+    plt.xlim(0, right)
+    plt.xlabel("step")
+    plt.ylabel("log10(loss)" if log else "loss")
+
+
+class LossCanvas(PlotextPlot):
+    """The plotext figure of a LossPlot: draws the owner's series only when it is painted."""
+
+    def __init__(self, owner: "LossPlot") -> None:
+        super().__init__(id="loss-canvas")
+        self.owner = owner
+        """The LossPlot whose series are drawn."""
+
+    def render(self):
+        """Down-sample and draw the current series, then let plotext build the figure."""
+        self.owner.draw(self.plt, self.size.width)
+        return super().render()
+
+
+class LossPlot(Vertical, can_focus=True):
+    """Training loss per step (smoothed, raw faint), test loss and accuracy per epoch, and a ghost."""
+
+    BINDINGS = [Binding("l", "toggle_log", "Log y")]
+
+    def __init__(self) -> None:
+        super().__init__(id="loss-plot")
+        self.history = LossHistory()
+        """The run being shown."""
+        self.ghosts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        """Each lesson's previous run: its smoothed curve, down-sampled."""
+        self.log = False
+        """True to plot log10 of the loss."""
+        self._dirty = False
+        self._empty_text = EMPTY
+
+    def compose(self) -> ComposeResult:
+        """A one-line summary, the plot and the empty message."""
+        yield Static("", id="loss-summary")
+        yield LossCanvas(self)
+        yield Static(EMPTY, id="loss-empty", classes="view-empty")
+
+    def on_mount(self) -> None:
+        """Redraw on a timer, never per event."""
+        self.set_interval(REDRAW_INTERVAL, self.flush)
+        self._show_state()
+
+    @property
+    def ghost(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The previous run of the lesson being shown, if any."""
+        return self.ghosts.get(self.history.lesson)
+
+    def handle_event(self, event: Any) -> None:
+        """Store the points an event brings; the timer draws them."""
+        kind = type(event).__name__
+        if kind == "RunStarted":
+            self._keep_as_ghost()
+            self.history = LossHistory(event.lesson, event.total_steps)
+            self._empty_text = (
+                f"Lesson {event.lesson} makes no updates, so there is no loss curve: lessons 5 onward train."
+                if event.total_steps == 0
+                else "Waiting for the first steps..."
+            )
+            self._show_state()
+        elif kind == "StepLogged":
+            self.history.add_losses(event.step, event.losses)
+        elif kind == "EpochEnded":
+            self.history.add_epoch(event.step, event.train_loss, event.test_loss, event.test_accuracy)
+        else:
+            return
+        self._dirty = True
+
+    def _keep_as_ghost(self) -> None:
+        """Keep the run shown as its lesson's ghost for the next run."""
+        if len(self.history):
+            self.ghosts[self.history.lesson] = self.history.ghost()
+
+    def reset(self) -> None:
+        """Forget the run shown (it stays as the ghost of its lesson's next run)."""
+        self._keep_as_ghost()
+        self.history = LossHistory(self.history.lesson)
+        self._empty_text = EMPTY
+        self._dirty = True
+        self.flush()
+
+    def flush(self) -> None:
+        """Redraw now if new points arrived (the plot builds only if it is on screen)."""
+        if not self._dirty or not self.is_mounted:
+            return
+        self._dirty = False
+        self._show_state()
+        self.query_one("#loss-summary", Static).update(self.summary())
+        self.query_one(LossCanvas).refresh()
+
+    def _show_state(self) -> None:
+        """The plot when there are points, else a sentence saying what will be here."""
+        has_points = len(self.history) > 0
+        self.query_one(LossCanvas).display = has_points
+        self.query_one("#loss-summary").display = has_points
+        empty = self.query_one("#loss-empty", Static)
+        empty.display = not has_points
+        empty.update(self._empty_text)
+
+    def summary(self) -> str:
+        """One line: the step, the latest and smoothed loss, the latest test results, the log key."""
+        h = self.history
+        if not len(h):
+            return ""
+        parts = [f"step {int(h.steps.values[-1]):,}", f"loss {h.raw.values[-1]:.4f}", f"smoothed {h.smooth.values[-1]:.4f}"]
+        if h.test_loss and h.test_loss[-1] == h.test_loss[-1]:
+            parts.append(f"test loss {h.test_loss[-1]:.4f}")
+            parts.append(f"accuracy {h.test_accuracy[-1]:.1f}%")
+        if self.ghost is not None:
+            parts.append("grey: previous run")
+        parts.append(f"l: y as {'loss' if self.log else 'log10(loss)'}")
+        return "  ·  ".join(parts)
+
+    def colours(self) -> PlotColours:
+        """Line colours from the app's theme."""
+        variables = self.app.theme_variables
+
+        def rgb(name: str, fallback: RGB) -> RGB:
+            try:
+                return Color.parse(variables[name]).rgb
+            except Exception:  # a theme without the variable
+                return fallback
+
+        surface = rgb("surface", (30, 30, 30))
+        primary = rgb("primary", (0, 135, 255))
+        return PlotColours(
+            smooth=primary,
+            raw=blend(primary, surface, 0.65),
+            ghost=blend(rgb("foreground", (200, 200, 200)), surface, 0.55),
+            test=rgb("warning", (255, 165, 0)),
+            accuracy=rgb("success", (80, 200, 80)),
+        )
+
+    def draw(self, plt: Any, width: int) -> None:
+        """Draw the series into the canvas's figure (called when the canvas paints)."""
+        draw_loss(plt, self.history, self.ghost, width, self.log, self.colours())
+
+    def action_toggle_log(self) -> None:
+        """Switch the y axis between the loss and log10 of the loss."""
+        self.log = not self.log
+        self._dirty = True
+        self.flush()
