@@ -61,6 +61,7 @@ def default_data_root() -> Path:
 
 
 def _read_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pickled CIFAR-10 batch file as uint8 images (N, 3, 32, 32) and int64 labels."""
     try:
         with open(path, "rb") as f:
             batch = pickle.load(f, encoding="latin1")
@@ -237,18 +238,8 @@ def load_images(
     raise DataError(f"unknown dataset {dataset!r}")
 
 
-def _folder_size(folder: Path) -> int:
-    total = 0
-    for path in folder.rglob("*"):
-        try:
-            if path.is_file():
-                total += path.stat().st_size
-        except OSError:
-            pass
-    return total
-
-
 def _mb(count: int) -> str:
+    """Bytes as megabytes, e.g. 185.4 MB."""
     return f"{count / 1e6:.1f} MB"
 
 

@@ -78,10 +78,12 @@ def cifar10_url() -> str:
 
 
 def _space_error(where: Path) -> DataError:
+    """The message for a full disk."""
     return DataError(f"no space left on the disk while writing to {where}; free some space and try again")
 
 
 def _os_error(action: str, where: Path, exc: OSError) -> DataError:
+    """An OSError as one line for the user; a full disk says so."""
     if exc.errno == errno.ENOSPC:
         return _space_error(where)
     reason = exc.strerror or type(exc).__name__
@@ -169,6 +171,7 @@ def _extract(archive: Path, into: Path) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True when a process with this id still runs (so its download is not a leftover)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -264,16 +267,19 @@ def cache_dir() -> Path:
 
 
 def _stamp_path(folder: Path) -> Path:
+    """Where the cached checksum verdict of `folder` lives: in the cache, never in the user's data."""
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
     return cache_dir() / "verified" / f"{key}.json"
 
 
 def _file_key(path: Path) -> list[int]:
+    """Size and modification time: what says a file is unchanged since it was hashed."""
     st = path.stat()
     return [st.st_size, st.st_mtime_ns]
 
 
 def _md5_file(path: Path) -> str:
+    """The MD5 of a file, read a megabyte at a time."""
     h = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -282,6 +288,7 @@ def _md5_file(path: Path) -> str:
 
 
 def _read_stamp(folder: Path) -> dict:
+    """The cached verdict for `folder`, or {} when there is none or it is unreadable."""
     try:
         with open(_stamp_path(folder), encoding="utf-8") as f:
             stamp = json.load(f)
@@ -291,6 +298,7 @@ def _read_stamp(folder: Path) -> dict:
 
 
 def _write_stamp(folder: Path, stamp: dict) -> None:
+    """Save the verdict for `folder` with one rename, so a reader never sees half a file."""
     path = _stamp_path(folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ def read_image(path: str) -> bytes | None:
 
 
 def _read_many(paths: list[str]) -> list[bytes | None]:
+    """One worker's share: several files decoded in a row."""
     return [read_image(p) for p in paths]
 
 
@@ -69,6 +70,7 @@ class FolderListing:
 
 
 def _subfolders(folder: Path) -> list[Path]:
+    """The visible sub-folders of `folder`, sorted, or a DataError when it cannot be read."""
     try:
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     except PermissionError:
@@ -78,6 +80,7 @@ def _subfolders(folder: Path) -> list[Path]:
 
 
 def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
+    """(path, label) of the image files in one class folder, sorted; each file's size and time go into `digest`."""
     found = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)

@@ -15,7 +15,7 @@ SHAPES_CLASSES = (
 """Class names of the shapes dataset, indexed by label."""
 
 _CHUNK = 4096
-"""Images drawn at once: bounds the float temporaries to a few tens of MB."""
+"""Images drawn at once: bounds the temporaries to a few tens of MB."""
 
 
 def _class_mask(label: int, dx: torch.Tensor, dy: torch.Tensor, s: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
@@ -24,7 +24,7 @@ def _class_mask(label: int, dx: torch.Tensor, dy: torch.Tensor, s: torch.Tensor,
     dx and dy are (n, H, W) offsets from the centre; s and extra are (n, 1, 1).
     """
     ax, ay = dx.abs(), dy.abs()
-    box = (ax < s) & (ay < s)  # (n, 32, 32): the patch a pattern fills
+    box = (ax < s) & (ay < s)  # (n, H, W): the patch a pattern fills
     w = 6.2832 / (3.0 + 3.0 * extra)  # stripes with a period of 3 to 6 pixels
     phase = 6.2832 * extra
     if label == 0:  # circle
@@ -110,7 +110,7 @@ def _draw(labels: torch.Tensor, g: torch.Generator, stencils: torch.Tensor, nois
     tilt = torch.rand(n, 3, generator=g) - 0.5
     foreground = 0.55 + 0.45 * torch.rand(n, 3, generator=g)
     swap = torch.rand(n, generator=g) < _SWAP
-    clutter = torch.randint(0, 2 * _VARIANTS, (n,), generator=g)  # a small square, somewhere
+    clutter = torch.randint(0, 2 * _VARIANTS, (n,), generator=g)  # a square of the two smallest sizes
     clutter_position = torch.randint(0, _POSITIONS * _POSITIONS, (n,), generator=g)
     clutter_colour = torch.rand(n, 3, generator=g)
     noise_field = torch.randint(0, len(noise), (n,), generator=g)
@@ -120,7 +120,8 @@ def _draw(labels: torch.Tensor, g: torch.Generator, stencils: torch.Tensor, nois
 
     per_label = _SIZES * _VARIANTS * _POSITIONS**2
     shape_mask = stencils[labels * per_label + shape * _POSITIONS**2 + position]  # (n, 1024)
-    clutter_mask = stencils[1 * per_label + clutter * _POSITIONS**2 + clutter_position] & ~shape_mask
+    square = SHAPES_CLASSES.index("square")
+    clutter_mask = stencils[square * per_label + clutter * _POSITIONS**2 + clutter_position] & ~shape_mask
 
     def colour(c: torch.Tensor) -> torch.Tensor:
         return c.mul(255.0).round_().to(torch.int16)
