@@ -211,7 +211,7 @@ def _save_cache(path: Path, payload: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(payload, tmp)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, RuntimeError):  # torch.save reports a full disk as a RuntimeError
         try:
             tmp.unlink()
         except OSError:

@@ -288,3 +288,15 @@ def test_data_module_default_root_follows_the_environment(monkeypatch, tmp_path)
     assert data_module.default_data_root() == tmp_path / "elsewhere"
     monkeypatch.delenv("BABYTUI_DATA")
     assert data_module.default_data_root() == tmp_path / "cache"
+
+
+def test_a_full_disk_only_costs_the_cache(tmp_path, monkeypatch):
+    root = _folder(tmp_path / "pets")
+
+    def full(*args, **kwargs):
+        raise RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed")
+
+    monkeypatch.setattr(folder_module.torch, "save", full)
+    data = load_image_folder(root, CPU)
+    assert data.classes == ("cats", "dogs")
+    assert not list((tmp_path / "cache").rglob("*.pt")) and not list((tmp_path / "cache").rglob("*.tmp"))
