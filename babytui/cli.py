@@ -57,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", parser_class=_Parser, metavar="{show,download}")
     for name, text in (("show", "show the data root and the datasets in it (the default)"), ("download", "download CIFAR-10 now, with a progress bar")):
         action = data_sub.add_parser(name, help=text)
-        action.add_argument("--data-root", dest="data_root", metavar="DIR", help="the data folder (default: $BABYTUI_DATA or the user cache)")
+        # SUPPRESS: an absent flag here must not undo one given before the action (`data --data-root X show`).
+        action.add_argument(
+            "--data-root", dest="data_root", metavar="DIR", default=argparse.SUPPRESS,
+            help="the data folder (default: $BABYTUI_DATA or the user cache)",
+        )
     data.add_argument("--data-root", dest="data_root", metavar="DIR", help="the data folder (default: $BABYTUI_DATA or the user cache)")
     return parser
 

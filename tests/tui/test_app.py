@@ -31,8 +31,8 @@ def pane_title(app: BabytuiApp) -> str:
 
 
 def log_text(app: BabytuiApp) -> str:
-    """Everything the notebook log holds, as plain text."""
-    return "\n".join(line.text for line in app.query_one(NotebookLog).lines)
+    """Everything the notebook log holds, as plain text with wrapped lines joined by spaces."""
+    return " ".join(" ".join(line.text for line in app.query_one(NotebookLog).lines).split())
 
 
 def notifications(app: BabytuiApp) -> list[str]:
