@@ -21,7 +21,7 @@ from .screens.help import HelpScreen
 from .widgets.control_bar import ControlBar
 from .widgets.lesson_pane import LessonPane
 from .widgets.notebook_log import result_line
-from .widgets.output_area import OutputArea
+from .widgets.output_area import VIEW_TABS, OutputArea
 from .widgets.settings_form import SettingsForm
 from .widgets.sidebar import LessonSidebar
 from .widgets.status_line import StatusLine
@@ -39,6 +39,9 @@ COMMANDS = (
     ("Help", "Show the keys", "help"),
 )
 """(title, help, action) of every command the palette adds."""
+
+VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix")
+"""What keys 1-5 show."""
 
 
 def result_text(event: Any) -> str:
@@ -69,6 +72,7 @@ class BabytuiApp(App[int]):
         Binding("left_square_bracket,ctrl+up", "previous_lesson", "Previous", show=False),
         Binding("right_square_bracket,ctrl+down", "next_lesson", "Next", show=False),
         Binding("question_mark", "help", "Help"),
+        *(Binding(str(n), f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -359,6 +363,10 @@ class BabytuiApp(App[int]):
             self.show_where()
         note = "" if applies else " (for the image lessons, 10-14; this one runs on the CPU)"
         self.notify(f"{name}: {value}{note}", timeout=3)
+
+    def action_show_view(self, index: int) -> None:
+        """Show an output tab (keys 1-5: log, loss, weights, predictions, confusion)."""
+        self.query_one(OutputArea).show_tab(VIEW_TABS[index])
 
     def action_help(self) -> None:
         """Show the keys."""

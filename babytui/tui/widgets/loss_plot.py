@@ -161,7 +161,7 @@ class LossPlot(Vertical, can_focus=True):
         """The run being shown."""
         self.ghosts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         """Each lesson's previous run: its smoothed curve, down-sampled."""
-        self.log = False
+        self.log_scale = False
         """True to plot log10 of the loss."""
         self._dirty = False
         self._empty_text = EMPTY
@@ -244,7 +244,7 @@ class LossPlot(Vertical, can_focus=True):
             parts.append(f"accuracy {h.test_accuracy[-1]:.1f}%")
         if self.ghost is not None:
             parts.append("grey: previous run")
-        parts.append(f"l: y as {'loss' if self.log else 'log10(loss)'}")
+        parts.append(f"l: y as {'loss' if self.log_scale else 'log10(loss)'}")
         return "  ·  ".join(parts)
 
     def colours(self) -> PlotColours:
@@ -269,10 +269,10 @@ class LossPlot(Vertical, can_focus=True):
 
     def draw(self, plt: Any, width: int) -> None:
         """Draw the series into the canvas's figure (called when the canvas paints)."""
-        draw_loss(plt, self.history, self.ghost, width, self.log, self.colours())
+        draw_loss(plt, self.history, self.ghost, width, self.log_scale, self.colours())
 
     def action_toggle_log(self) -> None:
         """Switch the y axis between the loss and log10 of the loss."""
-        self.log = not self.log
+        self.log_scale = not self.log_scale
         self._dirty = True
         self.flush()

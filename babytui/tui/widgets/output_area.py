@@ -8,7 +8,14 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
+from .confusion_matrix import ConfusionMatrix
+from .loss_plot import LossPlot
 from .notebook_log import NotebookLog
+from .prediction_grid import PredictionGrid
+from .weight_inspector import WeightInspector
+
+VIEW_TABS = ("tab-log", "tab-loss", "tab-weights", "tab-predictions", "tab-confusion")
+"""The tabs in order: keys 1-5 show them."""
 
 
 class OutputArea(Vertical):
@@ -28,6 +35,14 @@ class OutputArea(Vertical):
         with TabbedContent(id="output"):
             with TabPane("Log", id="tab-log"):
                 yield NotebookLog()
+            with TabPane("Loss", id="tab-loss"):
+                yield LossPlot()
+            with TabPane("Weights", id="tab-weights"):
+                yield WeightInspector()
+            with TabPane("Predictions", id="tab-predictions"):
+                yield PredictionGrid()
+            with TabPane("Confusion", id="tab-confusion"):
+                yield ConfusionMatrix()
 
     def on_mount(self) -> None:
         """Find the views composed inside."""
@@ -42,6 +57,15 @@ class OutputArea(Vertical):
         """Pass one core event to every view."""
         for view in self.views:
             view.handle_event(event)
+
+    def show_tab(self, pane_id: str) -> None:
+        """Bring a tab to the front and put the keyboard on its view."""
+        self.query_one("#output", TabbedContent).active = pane_id
+        view = self.query_one(f"#{pane_id}", TabPane).query("*").first()
+        if view.focusable:
+            view.focus()
+        elif view.query("DataTable"):
+            view.query_one("DataTable").focus()
 
     @property
     def log_view(self) -> NotebookLog:

@@ -1,0 +1,120 @@
+"""The confusion matrix of the test split, with each class's accuracy, after every epoch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+from textual.containers import ScrollableContainer
+from textual.widgets import Static
+
+from ..render import RGB, rgb_style, sequential_color, text_color_on
+
+EMPTY = "Run an image lesson (10-14) to see which classes the model confuses, after each epoch."
+"""What the view says before any run."""
+LABEL_WIDTH = 11
+"""Columns of the row labels (the true class)."""
+
+
+def confusion_lines(
+    confusion: tuple[tuple[int, ...], ...], classes: tuple[str, ...], low: RGB, high: RGB
+) -> list[Text]:
+    """The matrix as lines: rows are true classes, columns predictions, coloured by each row's share.
+
+    Colouring by the share of the row (not the raw count) shows where each true class goes even
+    when the classes differ in size; the last column is each class's accuracy.
+    """
+    n = len(confusion)
+    names = [classes[i] if i < len(classes) else str(i) for i in range(n)]
+    biggest = max((c for row in confusion for c in row), default=0)
+    cell = max(5, len(str(biggest)) + 1)
+    header = Text("true \\ predicted".ljust(LABEL_WIDTH)[:LABEL_WIDTH], style="dim")
+    for name in names:
+        header.append(name[: cell - 1].rjust(cell - 1) + " ", style="bold")
+    header.append("  accuracy", style="bold")
+    lines = [header]
+    total_right = total = 0
+    for i, row in enumerate(confusion):
+        row_total = sum(row)
+        line = Text(names[i][: LABEL_WIDTH - 1].ljust(LABEL_WIDTH), style="bold")
+        for j, count in enumerate(row):
+            bg = sequential_color(count / row_total if row_total else 0.0, low, high)
+            style = rgb_style(text_color_on(bg), bg) + Style(bold=i == j)
+            line.append(str(count).rjust(cell - 1) + " ", style=style)
+        accuracy = 100.0 * row[i] / row_total if row_total else 0.0
+        line.append(f"  {accuracy:6.1f}%")
+        lines.append(line)
+        total_right += row[i]
+        total += row_total
+    overall = 100.0 * total_right / total if total else 0.0
+    lines.append(Text())
+    lines.append(Text(f"overall {overall:.1f}% of {total:,} test images right; rows are the true class", style="dim"))
+    return lines
+
+
+class ConfusionMatrix(ScrollableContainer, can_focus=True):
+    """Counts of (true class, predicted class) on the test split, coloured, with per-class accuracy."""
+
+    DEFAULT_CSS = """
+    ConfusionMatrix {
+        height: 1fr;
+        padding: 0 1;
+        #confusion-table.-table {
+            width: auto;
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="confusion-matrix")
+        self.confusion: tuple[tuple[int, ...], ...] = ()
+        """confusion[true][predicted] of the latest scored epoch."""
+        self.class_names: tuple[str, ...] = ()
+        """Class names, from RunStarted."""
+        self.epoch = 0
+        """The epoch the matrix belongs to."""
+        self.empty_text = EMPTY
+        """What the view says when there is no matrix."""
+
+    def compose(self):
+        """The table as one static text."""
+        yield Static(EMPTY, id="confusion-table")
+
+    def handle_event(self, event: Any) -> None:
+        """A new run clears the matrix; each scored epoch replaces it."""
+        kind = type(event).__name__
+        if kind == "RunStarted":
+            self.class_names = tuple(event.classes)
+            self.confusion = ()
+            self.empty_text = (
+                "The confusion matrix appears when the first epoch has been scored on the test split."
+                if event.classes
+                else f"Lesson {event.lesson} has no classes: the confusion matrix is for the image lessons, 10-14."
+            )
+            self.update_view()
+        elif kind == "EpochEnded" and event.confusion:
+            self.confusion = event.confusion
+            self.epoch = event.epoch
+            self.update_view()
+
+    def reset(self) -> None:
+        """Forget the matrix."""
+        self.confusion = ()
+        self.empty_text = EMPTY
+        self.update_view()
+
+    def update_view(self) -> None:
+        """Draw the matrix, or say why there is none."""
+        table = self.query_one("#confusion-table", Static)
+        table.set_class(bool(self.confusion), "-table")  # as wide as the table; a sentence wraps
+        if not self.confusion:
+            table.update(Text(self.empty_text, style="dim"))
+            return
+        variables = self.app.theme_variables
+        low = Color.parse(variables.get("surface", "#1e1e1e")).rgb
+        high = Color.parse(variables.get("primary", "#0178d4")).rgb
+        title = Text(f"Test split after epoch {self.epoch}", style="bold")
+        table.update(Group(title, *confusion_lines(self.confusion, self.class_names, low, high)))

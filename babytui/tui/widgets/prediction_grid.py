@@ -1,0 +1,277 @@
+"""The prediction grid: test images in half-block characters, each with its true and predicted class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.color import Color
+from textual.widget import Widget
+
+from ..render import half_block_lines, top_k
+
+EMPTY = "Run an image lesson (10-14) to see test images and what the model thinks they are."
+"""What the grid says before any run."""
+GAP = 2
+"""Columns between two images."""
+CAPTION_LINES = 2
+"""Lines under each image: the true class, then the prediction."""
+
+
+class PredictionGrid(Widget, can_focus=True):
+    """Test images with their true and predicted class, right in green, wrong in red; pages and a filter."""
+
+    BINDINGS = [
+        Binding("n,pagedown", "page(1)", "Next page"),
+        Binding("b,pageup", "page(-1)", "Prev page"),
+        Binding("w", "toggle_wrong", "Wrong only"),
+        Binding("enter", "toggle_detail", "Top 3"),
+        Binding("left", "move(-1, 0)", show=False),
+        Binding("right", "move(1, 0)", show=False),
+        Binding("up", "move(0, -1)", show=False),
+        Binding("down", "move(0, 1)", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    PredictionGrid {
+        height: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="prediction-grid")
+        self.step = 0
+        """Updates done when the images were scored."""
+        self.images: np.ndarray | None = None
+        """uint8 (N, 3, H, W) test images."""
+        self.labels = np.zeros(0, dtype=np.int64)
+        """True class of each image."""
+        self.probabilities = np.zeros((0, 0))
+        """(N, classes) the model's probabilities."""
+        self.predicted = np.zeros(0, dtype=np.int64)
+        """The most likely class of each image."""
+        self.class_names: tuple[str, ...] = ()
+        """Class names."""
+        self.wrong_only = False
+        """True to show only the images the model got wrong."""
+        self.page = 0
+        """The page shown, from 0."""
+        self.cursor = 0
+        """The selected image, as a position in the filtered list."""
+        self.detail = False
+        """True to show the selected image's top-3 classes."""
+        self.empty_text = EMPTY
+        """What the grid says when there is nothing to show."""
+        self._cells: dict[int, list[Text]] = {}
+
+    # Events
+
+    def handle_event(self, event: Any) -> None:
+        """Keep the newest predictions; a new run clears the grid."""
+        kind = type(event).__name__
+        if kind == "RunStarted":
+            self.reset()
+            self.empty_text = (
+                "The test images and the model's guesses appear at the end of each epoch."
+                if event.classes
+                else f"Lesson {event.lesson} has no images: the prediction grid is for the image lessons, 10-14."
+            )
+            self.refresh()
+        elif kind == "Predictions":
+            self.show(event.step, event.images, event.labels, event.probabilities, event.classes)
+
+    def show(self, step: int, images: Any, labels: Any, probabilities: Any, classes: tuple[str, ...]) -> None:
+        """Show a set of predictions (tensors or arrays), keeping the page and the filter."""
+        self.step = step
+        self.images = np.asarray(images)
+        self.labels = np.asarray(labels).astype(np.int64)
+        self.probabilities = np.asarray(probabilities, dtype=np.float64)
+        self.predicted = self.probabilities.argmax(axis=1) if len(self.probabilities) else self.labels
+        self.class_names = tuple(classes)
+        self._cells = {}
+        self._clamp()
+        self.refresh()
+
+    def reset(self) -> None:
+        """Forget the predictions shown."""
+        self.images = None
+        self.labels = np.zeros(0, dtype=np.int64)
+        self.probabilities = np.zeros((0, 0))
+        self.predicted = np.zeros(0, dtype=np.int64)
+        self.page = self.cursor = 0
+        self.detail = False
+        self.empty_text = EMPTY
+        self._cells = {}
+        self.refresh()
+
+    # What is shown
+
+    @property
+    def shown(self) -> list[int]:
+        """Indices of the images that pass the filter."""
+        if self.images is None:
+            return []
+        if self.wrong_only:
+            return [int(i) for i in np.flatnonzero(self.predicted != self.labels)]
+        return list(range(len(self.images)))
+
+    @property
+    def factor(self) -> int:
+        """How many times images are shrunk: 32x32 becomes 16x8 cells."""
+        return 2 if self.images is not None and self.images.shape[-1] >= 24 else 1
+
+    @property
+    def cell_size(self) -> tuple[int, int]:
+        """Columns and lines of one image with its caption."""
+        if self.images is None:
+            return (16, 8 + CAPTION_LINES)
+        h, w = self.images.shape[-2:]
+        f = self.factor
+        return (w // f, (h // f + 1) // 2 + CAPTION_LINES)
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        """Images across and down that fit the widget (at least one)."""
+        width, height = self.content_size.width or 80, self.content_size.height or 24
+        cell_w, cell_h = self.cell_size
+        across = max(1, (width + GAP) // (cell_w + GAP))
+        down = max(1, (height - 2 - (4 if self.detail else 0)) // (cell_h + 1))
+        return across, down
+
+    @property
+    def per_page(self) -> int:
+        """Images on one page."""
+        across, down = self.grid_shape
+        return across * down
+
+    @property
+    def pages(self) -> int:
+        """Number of pages, at least one."""
+        return max(1, -(-len(self.shown) // self.per_page))
+
+    def _clamp(self) -> None:
+        """Keep the page and cursor inside what is shown."""
+        count = len(self.shown)
+        self.page = min(max(self.page, 0), self.pages - 1)
+        low = self.page * self.per_page
+        high = min(count, low + self.per_page) - 1
+        self.cursor = min(max(self.cursor, low), max(high, low))
+
+    def cell_lines(self, index: int) -> list[Text]:
+        """The half-block picture of one image (cached until new predictions arrive)."""
+        if index not in self._cells:
+            assert self.images is not None
+            self._cells[index] = half_block_lines(self.images[index], self.factor)
+        return self._cells[index]
+
+    def class_name(self, index: int) -> str:
+        """A class's name, or its number where the names are unknown."""
+        return self.class_names[index] if 0 <= index < len(self.class_names) else str(index)
+
+    def render(self) -> Any:
+        """The header, a page of images with captions, and the selected image's top 3."""
+        if self.images is None or not len(self.images):
+            return Text(self.empty_text, style=self._style("text-muted"))
+        self._clamp()
+        shown = self.shown
+        wrong = int((self.predicted != self.labels).sum())
+        header = Text.assemble(
+            (f"step {self.step:,}  ", self._style("text-muted")),
+            f"{len(self.images)} test images, ",
+            (f"{len(self.images) - wrong} right", self._style("success")),
+            ", ",
+            (f"{wrong} wrong", self._style("error")),
+            f"   page {self.page + 1}/{self.pages}",
+            ("  (wrong only)" if self.wrong_only else "", self._style("warning")),
+            ("   n/b page · w wrong only · arrows + enter: top 3", self._style("text-muted")),
+        )
+        header.no_wrap = True
+        header.overflow = "ellipsis"
+        lines: list[Text] = [header, Text()]
+        if not shown:
+            lines.append(Text("The model got every one of these right.", style=self._style("success")))
+            return Group(*lines)
+        across, down = self.grid_shape
+        cell_w, _ = self.cell_size
+        page = shown[self.page * self.per_page : (self.page + 1) * self.per_page]
+        for row in range(down):
+            members = page[row * across : (row + 1) * across]
+            if not members:
+                break
+            pictures = [self.cell_lines(i) for i in members]
+            for line in range(len(pictures[0])):
+                lines.append(Text(" " * GAP).join(p[line] for p in pictures))
+            for caption in range(CAPTION_LINES):
+                parts = [self._caption(i, caption, cell_w) for i in members]
+                lines.append(Text(" " * GAP).join(parts))
+            lines.append(Text())
+        if self.detail:
+            lines.extend(self._detail(shown[self.cursor]) if self.cursor < len(shown) else [])
+        return Group(*lines)
+
+    def _caption(self, index: int, line: int, width: int) -> Text:
+        """The true class (first line) or the prediction (second line), fitted to the image's width."""
+        selected = self.shown.index(index) == self.cursor if self.shown else False
+        right = self.predicted[index] == self.labels[index]
+        if line == 0:
+            text = Text(self.class_name(int(self.labels[index]))[:width].ljust(width), style=self._style("text"))
+        else:
+            mark = "✓ " if right else "✗ "
+            name = self.class_name(int(self.predicted[index]))
+            text = Text((mark + name)[:width].ljust(width), style=self._style("success" if right else "error"))
+        if selected:
+            text.stylize(Style(reverse=True))
+        return text
+
+    def _detail(self, index: int) -> list[Text]:
+        """The selected image's three most likely classes, with bars."""
+        true = int(self.labels[index])
+        lines = [Text.assemble(("Test image ", ""), (f"#{index}", "bold"), f": truly {self.class_name(true)}; the model says")]
+        for cls, p in top_k(self.probabilities[index], 3):
+            bar = "█" * round(p * 20)
+            style = self._style("success" if cls == true else "error" if cls == self.predicted[index] else "text")
+            lines.append(Text.assemble(f"  {self.class_name(cls):<12} {p * 100:5.1f}% ", (bar, style)))
+        return lines
+
+    def _style(self, variable: str) -> Style:
+        """A foreground style from a theme colour such as 'success'; 'text-muted' is dim, 'text' plain."""
+        if variable == "text-muted":
+            return Style(dim=True)
+        try:
+            return Style(color=Color.parse(self.app.theme_variables[variable]).hex)
+        except Exception:  # not in an app, or a theme without it
+            return Style()
+
+    # Keys
+
+    def action_page(self, delta: int) -> None:
+        """Show the next or previous page."""
+        self.page = (self.page + delta) % self.pages
+        self.cursor = self.page * self.per_page
+        self.refresh()
+
+    def action_toggle_wrong(self) -> None:
+        """Show only the images the model got wrong, or all of them."""
+        self.wrong_only = not self.wrong_only
+        self.page = self.cursor = 0
+        self.refresh()
+
+    def action_toggle_detail(self) -> None:
+        """Show or hide the selected image's top-3 classes."""
+        self.detail = not self.detail
+        self.refresh()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """Move the selection among the images on screen (across pages at the ends)."""
+        count = len(self.shown)
+        if not count:
+            return
+        across, _ = self.grid_shape
+        self.cursor = min(max(self.cursor + dx + dy * across, 0), count - 1)
+        self.page = self.cursor // self.per_page
+        self.refresh()

@@ -1,0 +1,222 @@
+"""The live views (loss plot, weights, predictions, confusion) driven by real runs and by injected events."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+from rich.console import Console
+from textual.widgets import DataTable, Input, TabbedContent
+
+from babytui.core.events import EpochEnded, Predictions, RunStarted, StepLogged, WeightsSnapshot
+from babytui.core.lessons import LESSONS
+from babytui.tui.app import BabytuiApp
+from babytui.tui.widgets.confusion_matrix import ConfusionMatrix
+from babytui.tui.widgets.loss_plot import LossCanvas, LossPlot
+from babytui.tui.widgets.prediction_grid import PredictionGrid
+from babytui.tui.widgets.sidebar import LessonSidebar
+from babytui.tui.widgets.settings_form import SettingsForm
+from babytui.tui.widgets.status_line import StatusLine
+from babytui.tui.widgets.weight_inspector import WeightInspector
+from tui_helpers import ready, tiny_image_data, wait_until
+
+SIZE = (140, 45)
+CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+@pytest.fixture
+def tiny_data(monkeypatch: pytest.MonkeyPatch):
+    """Image lessons train on tiny random data instead of CIFAR-10 on disk."""
+    data = tiny_image_data()
+    monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: data.to(device))
+    return data
+
+
+async def go_to(pilot, number: int) -> None:
+    """Select a lesson in the sidebar and wait for its form."""
+    pilot.app.query_one(LessonSidebar).select(number)
+    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
+    await pilot.pause()
+
+
+async def set_field(pilot, name: str, text: str) -> None:
+    """Replace a setting's text and let the form check it."""
+    pilot.app.query_one(f"#field-{name}", Input).value = text
+    await pilot.pause()
+    pilot.app.query_one(LessonSidebar).focus()
+
+
+def injected_events(wrong: int = 9, images: int = 40) -> list:
+    """A fixed lesson 14 state: 2 epochs of losses, weights of a seeded model, predictions, confusion."""
+    lesson = LESSONS[13]
+    torch.manual_seed(0)
+    model = lesson.build_model(lesson.settings(), 10)
+    params = {n: p.detach().clone() for n, p in model.named_parameters()}
+    grads = {n: torch.full_like(p, 0.01) for n, p in params.items()}
+    generator = torch.Generator().manual_seed(1)
+    pics = torch.randint(0, 256, (images, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.arange(images) % 10
+    predicted = labels.clone()
+    predicted[:wrong] = (labels[:wrong] + 1) % 10
+    probabilities = torch.full((images, 10), 0.02)
+    probabilities[torch.arange(images), predicted] = 0.7
+    probabilities[torch.arange(images), (predicted + 2) % 10] = 0.14
+    confusion = tuple(tuple(50 + 40 * (i == j) + (i * j) % 7 for j in range(10)) for i in range(10))
+    events: list = [RunStarted(14, "cpu", 2, 500, 1000, sum(p.numel() for p in params.values()), "cifar10", CLASSES, 2000, 1000)]
+    for step in range(50, 1001, 50):
+        losses = tuple(2.3 * 0.999**s + 0.3 * ((s * 7919) % 13) / 13 for s in range(step - 49, step + 1))
+        events.append(StepLogged(1 + (step > 500), step, losses[-1], losses, 1000, 400.0, step / 100, (1000 - step) / 100))
+        if step % 500 == 0:
+            events.append(EpochEnded(step // 500, step, 1.9 - 0.3 * (step // 500), 1.8 - 0.3 * (step // 500), 30.0 + 10 * (step // 500), confusion, 5.0))
+    events.append(WeightsSnapshot(1000, "epoch", params, grads))
+    events.append(Predictions(1000, pics, labels, probabilities, CLASSES))
+    return events
+
+
+def plain(renderable) -> str:
+    """What a Rich renderable (or a Static's content) reads as, without colours."""
+    renderable = getattr(renderable, "content", renderable)
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+async def inject(pilot, events: list) -> None:
+    """Pass events to the app the way the worker's messages do."""
+    for event in events:
+        pilot.app.handle_event(event)
+    await pilot.pause()
+
+
+async def test_each_view_says_what_it_is_when_empty() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert "loss curve" in plain(app.query_one("#loss-empty"))
+        assert not app.query_one(LossCanvas).display
+        await pilot.press("3")
+        await pilot.pause(0.6)
+        assert "weight" in plain(app.query_one("#weights-summary"))
+        assert "test images" in plain(app.query_one(PredictionGrid).render())
+        assert "confuses" in plain(app.query_one("#confusion-table"))
+
+
+async def test_a_short_run_fills_every_view(tiny_data) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 12)
+        await set_field(pilot, "epochs", "2")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
+        plot = app.query_one(LossPlot)
+        assert len(plot.history) == 32  # 64 images, batch 4, 2 epochs
+        assert len(plot.history.test_accuracy) == 2
+        await pilot.press("2")
+        await pilot.pause(0.4)
+        assert app.query_one(LossCanvas).display and "step 32" in plain(app.query_one("#loss-summary"))
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.query_one("#weights-table", DataTable).row_count == 6)
+        assert app.query_one(DataTable).has_focus
+        await pilot.press("4")
+        grid = app.query_one(PredictionGrid)
+        assert grid.has_focus and grid.images is not None and len(grid.images) == 32
+        assert "right" in plain(grid.render())
+        await pilot.press("5")
+        assert len(app.query_one(ConfusionMatrix).confusion) == 10
+        # The next run keeps this one as its ghost.
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.running_lesson is None and len(plot.history) == 32, 30)
+        assert plot.ghost is not None and len(plot.ghost[0]) == 32
+
+
+async def test_grid_pages_filters_and_shows_the_top_3() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await inject(pilot, injected_events(wrong=9, images=40))
+        await pilot.press("4")
+        await pilot.pause()
+        grid = app.query_one(PredictionGrid)
+        per_page = grid.per_page
+        assert 1 <= per_page < 40 and grid.pages == -(-40 // per_page)
+        await pilot.press("n")
+        assert grid.page == 1 and grid.cursor == per_page
+        await pilot.press("b")
+        assert grid.page == 0
+        await pilot.press("w")
+        assert grid.wrong_only and grid.shown == list(range(9))
+        assert grid.pages == -(-9 // per_page)
+        await pilot.press("right", "enter")
+        assert grid.detail and grid.cursor == 1
+        detail = plain(grid.render())
+        assert "#1" in detail and "70.0%" in detail and "14.0%" in detail
+        await pilot.press("w")
+        assert not grid.wrong_only and len(grid.shown) == 40
+
+
+async def test_loss_plot_switches_to_log10_and_draws_fast_enough() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await inject(pilot, injected_events())
+        await pilot.press("2")
+        await pilot.pause(0.4)
+        plot = app.query_one(LossPlot)
+        assert "accuracy 50.0%" in plot.summary()
+        await pilot.press("l")
+        assert plot.log_scale
+        canvas = app.query_one(LossCanvas)
+        text = canvas.render().plain
+        assert "log10(loss)" in text and "accuracy %" in text and "step" in text
+
+
+async def test_lesson_5_shows_weights_before_and_after_the_update() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 5)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0)
+        await pilot.press("3")
+        inspector = app.query_one(WeightInspector)
+        await wait_until(pilot, lambda: inspector.query_one(DataTable).row_count == 2)
+        assert inspector.before.tag == "before" and inspector.after.tag == "after"
+        values = app.query_one("#weights-values")
+        await wait_until(pilot, lambda: "change" in plain(values))
+        await pilot.press("down")
+        await wait_until(pilot, lambda: inspector.selected == "bias")
+        assert "bias" in plain(values)
+
+
+async def test_views_say_so_on_a_lesson_without_images() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 8)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0)
+        assert "no images" in plain(app.query_one(PredictionGrid).render())
+        assert "no classes" in plain(app.query_one("#confusion-table"))
+        assert len(app.query_one(LossPlot).history) == 3
+
+
+async def test_switching_tabs_during_a_run_never_stalls_training(tiny_data) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        await set_field(pilot, "epochs", "1000")
+        await pilot.press("r")
+        status = app.query_one(StatusLine)
+        await wait_until(pilot, lambda: status.step > 0)
+        for key in "2345123451":
+            before = status.step
+            await pilot.press(key)
+            await wait_until(pilot, lambda: status.step > before, 5)
+            assert app.query_one("#output", TabbedContent).active.endswith(
+                ("log", "loss", "weights", "predictions", "confusion")[int(key) - 1]
+            )
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.running_lesson is None)
