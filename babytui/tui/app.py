@@ -136,7 +136,7 @@ class BabytuiApp(App[int]):
                 yield LessonPane()
                 with Horizontal(id="work"):
                     with Vertical(id="settings-column"):
-                        yield SettingsForm()
+                        yield SettingsForm(self.lesson, self.form_values(self.lesson))
                         yield ControlBar()
                     yield OutputArea()
         yield StatusLine()
@@ -146,7 +146,8 @@ class BabytuiApp(App[int]):
         """Show the first lesson, then import torch once the first frame is out."""
         self.query_one(LessonSidebar).select(self.lesson.number)
         self.query_one(LessonSidebar).focus()
-        await self.show_lesson(self.lesson)
+        self.query_one(LessonPane).show_lesson(self.lesson)
+        self.show_where()
         self.call_after_refresh(self.load_core)
 
     @work(thread=True, exit_on_error=False, group="core")
@@ -168,16 +169,20 @@ class BabytuiApp(App[int]):
         """Show a lesson: its text, code and settings form."""
         self.lesson = lesson
         self.query_one(LessonPane).show_lesson(lesson)
+        await self.query_one(SettingsForm).load(lesson, self.form_values(lesson))
+        if self.running_lesson is None:
+            status = self.query_one(StatusLine)
+            status.reset()
+            self.show_where()
+
+    def form_values(self, lesson: Lesson) -> dict[str, str]:
+        """The text to put in a lesson's form: as last typed, with the chosen device and dataset."""
         values = dict(self.values.get(lesson.number, {}))
         if "device" in lesson.fields:
             values["device"] = self.device
         if "dataset" in lesson.fields:
             values["dataset"] = self.dataset
-        await self.query_one(SettingsForm).load(lesson, values)
-        if self.running_lesson is None:
-            status = self.query_one(StatusLine)
-            status.reset()
-            self.show_where()
+        return values
 
     def show_where(self) -> None:
         """The chosen device and dataset in the idle status line."""

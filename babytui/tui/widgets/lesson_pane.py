@@ -16,6 +16,7 @@ class LessonPane(VerticalScroll):
         super().__init__(id="lesson-pane")
         self.code = ""
         """The code shown now, to skip redraws when it has not changed."""
+        self._code_due = False
 
     def compose(self):
         """The title, the text and the code."""
@@ -36,6 +37,14 @@ class LessonPane(VerticalScroll):
         if code == self.code:
             return
         self.code = code
+        if not self._code_due:
+            # Highlight after the next paint: the first frame and each keystroke show first.
+            self._code_due = True
+            self.call_after_refresh(self._draw_code)
+
+    def _draw_code(self) -> None:
+        """Highlight and show the latest code."""
+        self._code_due = False
         widget = self.query_one("#lesson-code", Static)
-        widget.display = bool(code)
-        widget.update(highlight(code, language="python") if code else "")
+        widget.display = bool(self.code)
+        widget.update(highlight(self.code, language="python") if self.code else "")

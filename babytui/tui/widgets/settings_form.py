@@ -54,7 +54,7 @@ class SettingsForm(VerticalScroll):
         errors: dict[str, str] = field(default_factory=dict)
         """Field name to the reason it is refused."""
 
-    def __init__(self) -> None:
+    def __init__(self, lesson: Lesson | None = None, values: dict[str, str] | None = None) -> None:
         super().__init__(id="settings-form")
         self.border_title = "Settings"
         self.lesson: Lesson | None = None
@@ -67,18 +67,36 @@ class SettingsForm(VerticalScroll):
         """Setting name to the label under it that shows its error."""
         self._loading = False
         self._check_due = False
+        self._initial = (lesson, values or {})
+
+    def compose(self):
+        """The first lesson's rows, so the first frame needs no second mount."""
+        lesson, values = self._initial
+        if lesson is not None:
+            self.lesson = lesson
+            yield from self._rows(lesson, values)
+
+    def on_mount(self) -> None:
+        """Check the first lesson's values."""
+        self.check()
 
     async def load(self, lesson: Lesson, values: dict[str, str]) -> None:
         """Show `lesson`'s fields with these values (text as typed)."""
         self._loading = True
         self.lesson = lesson
         await self.remove_children()
+        await self.mount_all(self._rows(lesson, values))
+        self._loading = False
+        self.check()
+
+    def _rows(self, lesson: Lesson, values: dict[str, str]) -> list[Widget]:
+        """A row (label, input) and an error label for each of the lesson's settings."""
         rows: list[Widget] = []
         self.inputs, self.error_labels = {}, {}
         for name in lesson.fields:
             spec = FIELDS[name]
             text = values.get(name, spec.format(getattr(lesson.defaults, name)))
-            self.inputs[name] = self._input(name, text)
+            self.inputs[name] = self._input(lesson, name, text)
             self.error_labels[name] = Label("", id=f"error-{name}", classes="field-error")
             rows.append(
                 Horizontal(
@@ -89,16 +107,14 @@ class SettingsForm(VerticalScroll):
                 )
             )
             rows.append(self.error_labels[name])
-        await self.mount_all(rows)
-        self._loading = False
-        self.check()
+        return rows
 
-    def _input(self, name: str, text: str) -> Widget:
+    def _input(self, lesson: Lesson, name: str, text: str) -> Widget:
         """The input widget for one setting."""
         spec = FIELDS[name]
         widget: Widget
         # A yes/no setting is one whose default is a bool; it is shown as a choice of the two.
-        choices = ("yes", "no") if isinstance(getattr(self.lesson.defaults, name, None), bool) else spec.choices
+        choices = ("yes", "no") if isinstance(getattr(lesson.defaults, name, None), bool) else spec.choices
         if choices:
             options = [(choice, choice) for choice in choices]
             if text not in choices:
