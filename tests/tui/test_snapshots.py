@@ -1,0 +1,88 @@
+"""SVG snapshots of fixed states, one class per feature; never a live run (timings vary)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from babytui.core.lessons import LESSONS
+from babytui.tui.app import BabytuiApp
+from babytui.tui.widgets.settings_form import SettingsForm
+from babytui.tui.widgets.sidebar import LessonSidebar
+from tui_helpers import ready, wait_until
+
+SIZE = (100, 32)
+
+
+async def go_to(pilot, number: int) -> None:
+    """Select a lesson and wait for its form."""
+    pilot.app.query_one(LessonSidebar).select(number)
+    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
+    await pilot.pause()
+
+
+def lesson_8_events() -> list:
+    """The events of a real lesson 8 run, with every timing replaced by a fixed number."""
+    from babytui.core.train import train
+
+    lesson = LESSONS[7]
+    fixed = {"samples_per_second": 4000.0, "elapsed": 0.003, "eta": 0.0, "seconds": 0.003}
+    events = []
+    for event in train(lesson, lesson.settings()):
+        names = {f.name for f in dataclasses.fields(event)}
+        events.append(dataclasses.replace(event, **{k: v for k, v in fixed.items() if k in names}))
+    return events
+
+
+class TestStart:
+    """The app as it opens."""
+
+    def test_lesson_1_at_start(self, snap_compare, fixed_code) -> None:
+        async def run_before(pilot) -> None:
+            await ready(pilot)
+
+        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+
+
+class TestRun:
+    """A run's result in the sidebar, the log and the status line."""
+
+    def test_lesson_8_after_a_finished_run(self, snap_compare, fixed_code) -> None:
+        events = lesson_8_events()
+
+        async def run_before(pilot) -> None:
+            await ready(pilot)
+            await go_to(pilot, 8)
+            for event in events:
+                pilot.app.handle_event(event)
+            pilot.app.post_message(BabytuiApp.TrainingEnded(8))
+            await pilot.pause(0.2)
+
+        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+
+
+class TestValidation:
+    """A bad value explained under its field, run blocked."""
+
+    def test_bad_learning_rate(self, snap_compare, fixed_code) -> None:
+        async def run_before(pilot) -> None:
+            await ready(pilot)
+            await go_to(pilot, 5)
+            pilot.app.query_one("#field-lr").value = "abc"
+            pilot.app.query_one(LessonSidebar).focus()
+            await pilot.pause()
+            await pilot.press("f5")
+            await pilot.pause()
+
+        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+
+
+class TestHelp:
+    """The help screen."""
+
+    def test_help_screen(self, snap_compare, fixed_code) -> None:
+        async def run_before(pilot) -> None:
+            await ready(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+
+        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
