@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from .summary_line import SummaryLine
 from ..render import RGB, Series, blend, downsample, ema_extend, safe_log10
 
 REDRAW_INTERVAL = 0.25
@@ -165,10 +166,11 @@ class LossPlot(Vertical, can_focus=True):
         """True to plot log10 of the loss."""
         self._dirty = False
         self._empty_text = EMPTY
+        self._shown_state: tuple[bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         """A one-line summary, the plot and the empty message."""
-        yield Static("", id="loss-summary")
+        yield SummaryLine(id="loss-summary")
         yield LossCanvas(self)
         yield Static(EMPTY, id="loss-empty", classes="view-empty")
 
@@ -221,12 +223,18 @@ class LossPlot(Vertical, can_focus=True):
             return
         self._dirty = False
         self._show_state()
-        self.query_one("#loss-summary", Static).update(self.summary())
+        if self.region.area == 0:
+            self._dirty = True  # behind another tab: keep the Statics still (an update re-lays the screen)
+            return
+        self.query_one("#loss-summary", SummaryLine).set(self.summary())
         self.query_one(LossCanvas).refresh()
 
     def _show_state(self) -> None:
         """The plot when there are points, else a sentence saying what will be here."""
         has_points = len(self.history) > 0
+        if (has_points, self._empty_text) == self._shown_state:
+            return
+        self._shown_state = (has_points, self._empty_text)
         self.query_one(LossCanvas).display = has_points
         self.query_one("#loss-summary").display = has_points
         empty = self.query_one("#loss-empty", Static)

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import DataTable, Static
 
+from .summary_line import SummaryLine
 from ..render import (
     compact,
     diverging_lines,
@@ -151,10 +152,6 @@ class WeightInspector(Vertical, can_focus=False):
         #weights-values {
             width: auto;
         }
-        #weights-summary {
-            padding: 0 1;
-            color: $text-muted;
-        }
     }
     """
 
@@ -175,7 +172,7 @@ class WeightInspector(Vertical, can_focus=False):
 
     def compose(self) -> ComposeResult:
         """A summary line, the table of parameters and the values of the selected one."""
-        yield Static(EMPTY, id="weights-summary")
+        yield SummaryLine(EMPTY, id="weights-summary")
         table: DataTable = DataTable(id="weights-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
@@ -223,17 +220,17 @@ class WeightInspector(Vertical, can_focus=False):
             return  # hidden behind another tab: draw when shown
         self._dirty = False
         table = self.query_one("#weights-table", DataTable)
-        summary = self.query_one("#weights-summary", Static)
+        summary = self.query_one("#weights-summary", SummaryLine)
         snap = self.snapshot
         if snap is None:
             table.display = False
             table.clear()
-            summary.update(self.empty_text)
+            summary.set(self.empty_text)
             self.query_one("#weights-values", Static).update("")
             return
         table.display = True
         names = list(snap.params)
-        summary.update(
+        summary.set(
             f"step {snap.step:,} ({snap.tag}) · {len(names)} tensors, "
             f"{sum(int(np.prod(tuple(p.shape))) for p in snap.params.values()):,} numbers · "
             "arrows pick one, its values below"
