@@ -24,9 +24,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_settings(parser: argparse.ArgumentParser) -> None:
+def _add_settings(parser: argparse.ArgumentParser, lesson_required: bool = True) -> None:
     """One flag per setting, named after it; values stay text for the core to validate."""
-    parser.add_argument("--lesson", required=True, metavar="N", help="lesson number, 1-14 (see `babytui lessons`)")
+    parser.add_argument(
+        "--lesson", required=lesson_required, metavar="N", help="lesson number, 1-14 (see `babytui lessons`)"
+    )
     group = parser.add_argument_group("settings (each lesson has some of these; defaults are the tutorial's)")
     for field in FIELDS.values():
         if field.name in ("output_activation", "first_layer_only", "trust_data"):
@@ -45,11 +47,21 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The full command line: the app, lessons, train, export."""
     parser = _Parser(prog="babytui", description="Learn PyTorch by doing, in the terminal.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,export,data}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,runs,export,data}")
     sub.add_parser("lessons", help="list the fourteen lessons and their settings")
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
-    _add_settings(train)
+    _add_settings(train, lesson_required=False)
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
+    train.add_argument(
+        "--resume", metavar="RUN",
+        help="go on with a stopped or crashed run (its id or a unique start of it) from its last checkpoint",
+    )
+    runs = sub.add_parser("runs", help="list the saved runs; `babytui runs rm RUN` deletes one")
+    runs.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="write the runs as CSV to FILE (or stdout)")
+    runs_sub = runs.add_subparsers(dest="runs_command", parser_class=_Parser, metavar="{rm}")
+    rm = runs_sub.add_parser("rm", help="delete a saved run (asks first)")
+    rm.add_argument("run", metavar="RUN", help="the run's id or a unique start of it")
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask")
     export = sub.add_parser("export", help="write a lesson with its settings as one standalone PyTorch script")
     _add_settings(export)
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (never overwrites)")
@@ -96,10 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "data":
             return _data(args)
+        if args.command == "runs":
+            return _runs(args)
         return _train(args)
     except SettingsError as exc:
         name = FIELDS[exc.field].flag if exc.field in FIELDS else f"--{exc.field}"
         print(f"babytui: error: {name}: {exc.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"babytui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BabytuiError as exc:
         print(f"babytui: error: {exc}", file=sys.stderr)
@@ -144,32 +161,221 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+RESUME_OVERRIDES = ("device", "data_root", "trust_data")
+"""Settings that `--resume` may change: where the run goes on, not what it computes."""
+HOLD_AT_STEP_ENV = "BABYTUI_HOLD_AT_STEP"
+"""Test hook: train this many updates, then wait (as if paused) until stopped or killed."""
+
+
+class UsageError(Exception):
+    """A command line that makes no sense; one line and exit status 2."""
+
+
+def _resume_target(args: argparse.Namespace, store):
+    """The run, lesson, settings and checkpoint that `--resume` goes on from."""
+    given = [name for name in FIELDS if getattr(args, name, None) is not None]
+    extra = [FIELDS[name].flag for name in given if name not in RESUME_OVERRIDES]
+    if args.lesson is not None:
+        extra.insert(0, "--lesson")
+    if extra:
+        raise UsageError(
+            f"--resume goes on with the run's own settings; leave out {', '.join(extra)} "
+            f"(only {', '.join(FIELDS[n].flag for n in RESUME_OVERRIDES)} may change)"
+        )
+    run, lesson, settings, state = store.resume_info(args.resume)
+    settings = lesson.settings({name: getattr(args, name) for name in given}, base=settings)
+    return run, lesson, settings, state
+
+
+def _open_recorder(lesson, settings, store, run=None, state=None):
+    """A Recorder for a new run (or the resumed `run`); None with a warning when it cannot save."""
+    from .core.runs import Recorder
+
+    if run is not None:
+        return Recorder(run, resumed_from=int(state["step"]))  # a RunError here ends the command
+    try:
+        return Recorder.new(lesson, settings, store)
+    except BabytuiError as exc:
+        print(f"babytui: warning: {exc}; training goes on without saving", file=sys.stderr)
+        return None
+
+
+class _GracefulStop:
+    """While training: Ctrl-C, SIGTERM and SIGHUP stop the run after its batch, so its checkpoint is saved."""
+
+    def __init__(self, control) -> None:
+        self.control = control
+        """The Control of the run."""
+        self._old: dict = {}
+
+    def __enter__(self) -> "_GracefulStop":
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                self._old[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame) -> None:
+        import os
+        import signal
+
+        if number == signal.SIGINT and self.control.stop_event.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: leave at once
+        if number == getattr(signal, "SIGHUP", None):
+            # the terminal is gone: writing to it would fail and lose the final checkpoint
+            sys.stdout = sys.stderr = open(os.devnull, "w")
+        elif number == signal.SIGINT:
+            print("\nbabytui: stopping after this batch and saving (Ctrl-C again to quit at once)", file=sys.stderr)
+        self.control.stop()
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._old.items():
+            signal.signal(number, handler)
+
+
 def _train(args: argparse.Namespace) -> int:
-    from .core.train import train
+    import os
+
+    from .core.runs import RunStore
+    from .core.train import Control, train
     from .core import events as ev
 
-    lesson, settings = _lesson_and_settings(args)
+    store = RunStore()
+    run = state = None
+    if args.resume:
+        run, lesson, settings, state = _resume_target(args, store)
+    elif args.lesson is None:
+        raise UsageError("the following arguments are required: --lesson (or --resume RUN)")
+    else:
+        lesson, settings = _lesson_and_settings(args)
     data = _load_data(settings) if lesson.is_image else None
+    recorder = _open_recorder(lesson, settings, store, run, state)
+    if run is not None:
+        print(f"babytui: resuming run {run.id} from step {int(state['step']):,}", file=sys.stderr)
     notes_out = sys.stderr if args.json else sys.stdout
     progress = Progress(sys.stderr)
     result: ev.Finished | None = None
-    for event in train(lesson, settings, data=data):
-        if isinstance(event, ev.Note):
-            progress.clear()
-            print(f"{event.heading}:\n{_indent(event.text)}", file=notes_out, flush=True)
-        elif isinstance(event, ev.RunStarted):
-            progress.start(event)
-        elif isinstance(event, ev.StepLogged):
-            progress.update(event)
-        elif isinstance(event, ev.Finished):
-            result = event
+    control = Control()
+    hold = os.environ.get(HOLD_AT_STEP_ENV, "")
+    if hold.isdigit():
+        control.step(int(hold))
+    try:
+        with _GracefulStop(control):
+            for event in train(
+                lesson, settings, data=data, control=control, checkpoints=recorder is not None, resume=state
+            ):
+                warning = recorder(event) if recorder is not None else None
+                if warning:
+                    progress.clear()
+                    print(f"babytui: warning: {warning}; training goes on", file=sys.stderr, flush=True)
+                if isinstance(event, ev.Note):
+                    progress.clear()
+                    print(f"{event.heading}:\n{_indent(event.text)}", file=notes_out, flush=True)
+                elif isinstance(event, ev.RunStarted):
+                    progress.start(event)
+                elif isinstance(event, ev.StepLogged):
+                    progress.update(event)
+                elif isinstance(event, ev.Finished):
+                    result = event
+    except BabytuiError as exc:
+        if recorder is not None:
+            recorder.error(str(exc))
+        raise
+    finally:
+        if recorder is not None:
+            recorder.close()
     progress.clear()
     assert result is not None
+    if recorder is not None:
+        if result.stopped and lesson.is_image:
+            print(f"babytui: saved run {recorder.run.id}; go on with: babytui train --resume {recorder.run.id}", file=sys.stderr)
+        else:
+            print(f"babytui: saved run {recorder.run.id}", file=sys.stderr)
     summary = result.summary()
     if args.json:
         print(json.dumps(summary))
     else:
         print(_result_line(summary))
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    """`babytui runs`: the saved runs as a table or CSV; `babytui runs rm RUN`: delete one."""
+    from .core.runs import RunStore, write_csv
+
+    store = RunStore()
+    if args.runs_command == "rm":
+        return _runs_rm(store, args.run, args.yes)
+    rows = store.summaries()
+    for row in rows:
+        if row.problem:
+            print(f"babytui: warning: {row.problem if row.status == 'unreadable' else f'run {row.id}: {row.problem}'}", file=sys.stderr)
+    if args.csv is not None:
+        if args.csv == "-":
+            write_csv(rows, sys.stdout)
+            return 0
+        try:
+            # "x" mode: never overwrite something the user already has.
+            with open(args.csv, "x", encoding="utf-8", newline="") as f:
+                write_csv(rows, f)
+        except FileExistsError:
+            raise BabytuiError(f"{args.csv} already exists; choose another name or delete it first") from None
+        except OSError as exc:
+            raise BabytuiError(f"cannot write {args.csv}: {exc.strerror}") from None
+        print(f"wrote {len(rows)} run{'s' if len(rows) != 1 else ''} to {args.csv}", file=sys.stderr)
+        return 0
+    if not rows:
+        print(f"no runs saved yet in {store.root}", file=sys.stderr)
+        return 0
+    print(runs_table(rows))
+    return 0
+
+
+RUNS_HEADER = ("id", "lesson", "settings", "result", "time", "device", "date", "status")
+"""The columns of `babytui runs`."""
+
+
+def runs_row(row) -> tuple[str, ...]:
+    """One run as the cells of `babytui runs` (the app's runs screen shows the same)."""
+    changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "defaults"
+    return (
+        row.id, str(row.lesson or "?"), changed, row.result,
+        format_duration(row.seconds) if row.steps else "-", row.device or "-", row.date, row.status,
+    )
+
+
+def runs_table(rows) -> str:
+    """The runs as an aligned text table."""
+    cells = [RUNS_HEADER, *(runs_row(r) for r in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(RUNS_HEADER))]
+    widths[2] = min(widths[2], 40)
+    lines = []
+    for line in cells:
+        parts = [cell if len(cell) <= widths[i] else cell[: widths[i] - 1] + "…" for i, cell in enumerate(line)]
+        lines.append("  ".join(p.ljust(widths[i]) for i, p in enumerate(parts)).rstrip())
+    return "\n".join(lines)
+
+
+def _runs_rm(store, ref: str, yes: bool) -> int:
+    """Delete one run after asking on stdin (y/N)."""
+    run = store.find(ref)
+    row = run.summary()
+    if not yes:
+        what = f"lesson {row.lesson}, {row.status}, {row.result}" if row.lesson else row.status
+        print(f"delete run {run.id} ({what})? [y/N] ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing deleted", file=sys.stderr)
+            return 0
+    store.delete(run)
+    print(f"deleted run {run.id}", file=sys.stderr)
     return 0
 
 

@@ -36,3 +36,11 @@ def write_tiny_cifar10(root: Path, per_batch: int = 8, test_size: int = 16, seed
 def tiny_cifar(tmp_path: Path) -> Path:
     """A data root holding a tiny CIFAR-10 in torchvision's layout (40 train, 16 test images)."""
     return write_tiny_cifar10(tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def babytui_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test saves its runs in a folder of its own, never in the user's data directory."""
+    home = tmp_path_factory.mktemp("babytui-home")
+    monkeypatch.setenv("BABYTUI_HOME", str(home))
+    return home

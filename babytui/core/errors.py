@@ -36,3 +36,7 @@ class DivergedError(BabytuiError):
         )
         self.step = step
         """The step whose loss was not finite."""
+
+
+class RunError(BabytuiError):
+    """A saved run is missing, damaged, from a newer babytui, or cannot be saved or resumed."""

@@ -174,4 +174,20 @@ class Finished:
         }
 
 
-Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Finished
+@dataclass(frozen=True)
+class Checkpoint:
+    """Everything a run needs to go on later: yielded at each epoch's end, when stopping and
+    every CHECKPOINT_INTERVAL seconds, only when `train(..., checkpoints=True)` asks for it."""
+
+    epoch: int
+    """The epoch the run was in, from 1."""
+    step: int
+    """Updates done so far."""
+    reason: str
+    """Why it was taken: 'epoch', 'stop', 'interval' or 'end'."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Detached CPU copies only (tensors, numbers, strings, lists, dicts), so that
+    `torch.load(weights_only=True)` reads it back; `train(..., resume=state)` goes on from it."""
+
+
+Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Finished

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 from torch import nn
@@ -16,8 +16,9 @@ from torch.nn import functional as F
 
 from .data import ImageData, load_images, normalize
 from .device import resolve_device
-from .errors import DivergedError
+from .errors import DivergedError, RunError
 from .events import (
+    Checkpoint,
     EpochEnded,
     Event,
     Finished,
@@ -38,6 +39,10 @@ EVAL_CHUNK = 1000
 """Test images scored at once."""
 PREDICTION_SAMPLES = 256
 """Test images whose predictions are sent after each epoch."""
+CHECKPOINT_INTERVAL = 60.0
+"""Seconds between mid-epoch Checkpoint events, besides those at each epoch's end and at a stop."""
+CHECKPOINT_FORMAT = 1
+"""Version of the state a Checkpoint carries."""
 
 
 class Control:
@@ -124,18 +129,25 @@ def train(
     control: Control | None = None,
     stop: threading.Event | None = None,
     data: ImageData | None = None,
+    checkpoints: bool = False,
+    resume: dict[str, Any] | None = None,
 ) -> Iterator[Event]:
     """Run a lesson with these settings, yielding events until it finishes or is stopped.
 
     `stop` ends the run after the current batch; `control` also pauses and steps it.
+    `checkpoints` adds Checkpoint events (image lessons: each epoch's end, a stop, and every
+    CHECKPOINT_INTERVAL seconds); `resume` is a Checkpoint's state to go on from, so that the
+    run ends exactly as if it had never been interrupted (on the CPU).
     Raises BabytuiError subclasses (bad device, missing data, diverged loss) with a user message.
     """
     control = control or Control(stop)
     torch.manual_seed(settings.seed)
+    if resume is not None and not lesson.is_image:
+        raise RunError(f"lesson {lesson.number} runs in moments and has nothing to resume: run it again")
     if lesson.kind == "tensor":
         yield from _tensor_lesson(lesson, settings)
     elif lesson.is_image:
-        yield from _image_lesson(lesson, settings, control, data)
+        yield from _image_lesson(lesson, settings, control, data, checkpoints, resume)
     else:
         yield from _tiny_lesson(lesson, settings, control)
 
@@ -347,7 +359,53 @@ def evaluate(
     return loss_sum.item() / count, 100.0 * confusion.diag().sum().item() / count, confusion
 
 
-def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData | None) -> Iterator[Event]:
+def _cpu_copy(value: Any) -> Any:
+    """A detached CPU copy of a state dict: tensors copied, containers rebuilt, the rest kept."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _cpu_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cpu_copy(v) for v in value]
+    return value
+
+
+def _restore(
+    state: dict[str, Any],
+    lesson: Lesson,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    shuffle: torch.Generator,
+    device: torch.device,
+    steps_per_epoch: int,
+) -> None:
+    """Put a checkpoint's weights, optimizer and random states back; RunError when it does not fit."""
+    if state.get("format", 0) > CHECKPOINT_FORMAT:
+        raise RunError("the checkpoint was saved by a newer babytui: upgrade babytui to resume it")
+    if state.get("lesson") != lesson.number:
+        raise RunError(f"the checkpoint is from lesson {state.get('lesson')}, not lesson {lesson.number}")
+    try:
+        if not 0 <= int(state["skip"]) < steps_per_epoch:
+            raise ValueError(f"it stopped at batch {state['skip']} of an epoch of {steps_per_epoch}")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        shuffle.set_state(state["shuffle"])
+        torch.set_rng_state(state["cpu_rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"the checkpoint does not fit lesson {lesson.number} with these settings: {reason}") from None
+
+
+def _image_lesson(
+    lesson: Lesson,
+    s: Settings,
+    control: Control,
+    data: ImageData | None,
+    checkpoints: bool = False,
+    resume: dict[str, Any] | None = None,
+) -> Iterator[Event]:
     """Lessons 10-14: a network on an image dataset held whole on the device."""
     device = resolve_device(s.device)
     if data is None:
@@ -365,6 +423,8 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
     if s.max_steps:
         total = min(total, s.max_steps)
     dev = str(device)
+    if resume is not None:
+        _restore(resume, lesson, model, optimizer, shuffle, device, steps_per_epoch)
     yield RunStarted(
         lesson.number,
         dev,
@@ -377,25 +437,64 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
         n,
         len(data.test_images),
     )
-    yield snapshot(model, 0, "start")
     sample = slice(0, min(PREDICTION_SAMPLES, len(data.test_images)))
 
     step = 0
     paused_time = 0.0  # pauses and test-split scoring, left out of the training time
     started = time.perf_counter()
-    last_log = last_snap = started
     stopped = False
     epochs_done = 0
     train_loss = float("nan")
     test_loss = test_accuracy = None
+    first_epoch, skip = 1, 0
+    if resume is not None:
+        step, first_epoch, skip = int(resume["step"]), int(resume["next_epoch"]), int(resume["skip"])
+        started -= float(resume.get("seconds", 0.0))  # the time already trained counts
+        epochs_done = int(resume.get("epochs_done", 0))
+        train_loss = float("nan") if resume.get("train_loss") is None else float(resume["train_loss"])
+        test_loss, test_accuracy = resume.get("test_loss"), resume.get("test_accuracy")
+    yield snapshot(model, step, "start")
+    last_log = last_snap = last_checkpoint = time.perf_counter()
     epoch = 0
     epoch_losses: list[torch.Tensor] = []
-    for epoch in range(1, s.epochs + 1):
+    shuffle_state = shuffle.get_state()
+
+    def checkpoint(reason: str) -> Checkpoint:
+        """The state after the updates done so far (a few state dicts copied: only now and then)."""
+        whole = len(epoch_losses) == steps_per_epoch
+        # Mid-epoch, the run goes on from this epoch's shuffle, skipping the batches done.
+        losses = [] if whole else epoch_losses
+        state: dict[str, Any] = {
+            "format": CHECKPOINT_FORMAT,
+            "lesson": lesson.number,
+            "step": step,
+            "next_epoch": epoch + 1 if whole else epoch,
+            "skip": 0 if whole else len(epoch_losses),
+            "epoch_losses": torch.stack(losses).float().cpu() if losses else torch.zeros(0),
+            "shuffle": shuffle.get_state() if whole else shuffle_state.clone(),
+            "cpu_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            "model": _cpu_copy(model.state_dict()),
+            "optimizer": _cpu_copy(optimizer.state_dict()),
+            "seconds": time.perf_counter() - started - paused_time,
+            "epochs_done": epochs_done,
+            "train_loss": None if math.isnan(train_loss) else train_loss,
+            "test_loss": test_loss,
+            "test_accuracy": test_accuracy,
+        }
+        return Checkpoint(epoch, step, reason, state)
+
+    for epoch in range(first_epoch, s.epochs + 1):
         epoch_started = time.perf_counter()
-        epoch_losses = []
-        logged = 0
+        shuffle_state = shuffle.get_state()  # what a mid-epoch checkpoint replays this epoch's order from
         perm = torch.randperm(n, generator=shuffle).to(device)
-        for idx in perm.split(s.batch_size):
+        batches = perm.split(s.batch_size)
+        epoch_losses = []
+        if skip:  # resuming mid-epoch: the same order, without the batches already done
+            epoch_losses = list(resume["epoch_losses"].to(device).unbind())
+            batches, skip = batches[len(epoch_losses) :], 0
+        logged = restored = len(epoch_losses)
+        for idx in batches:
             if step >= total:
                 break
             if control.paused:
@@ -423,6 +522,9 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
                 if now - last_snap >= SNAPSHOT_INTERVAL or control.paused:
                     yield snapshot(model, step, "live")
                     last_snap = now
+                if checkpoints and now - last_checkpoint >= CHECKPOINT_INTERVAL:
+                    yield checkpoint("interval")
+                    last_checkpoint = time.perf_counter()
         if logged < len(epoch_losses):
             now = time.perf_counter()
             yield _log(epoch_losses[logged:], epoch, step, total, started, now, s.batch_size, s.lr, paused_time)
@@ -452,6 +554,9 @@ def _image_lesson(lesson: Lesson, s: Settings, control: Control, data: ImageData
                 f"train loss {train_loss:.4f}   test loss {test_loss:.4f}   test accuracy {test_accuracy:.2f}%",
                 step,
             )
+        if checkpoints and (len(epoch_losses) > restored or stopped):
+            yield checkpoint("stop" if stopped else "epoch" if finished_epoch else "end")
+            last_checkpoint = time.perf_counter()
         if stopped or step >= total:
             break
     elapsed = time.perf_counter() - started - paused_time
