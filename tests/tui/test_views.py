@@ -164,7 +164,7 @@ async def test_loss_plot_switches_to_log10_and_draws_fast_enough() -> None:
         await pilot.press("2")
         await pilot.pause(0.4)
         plot = app.query_one(LossPlot)
-        assert "accuracy 50.0%" in plot.summary()
+        assert "accuracy 50.0%" in plot.summary().plain
         await pilot.press("l")
         assert plot.log_scale
         canvas = app.query_one(LossCanvas)

@@ -22,7 +22,7 @@ LABEL_WIDTH = 11
 def confusion_lines(
     confusion: tuple[tuple[int, ...], ...], classes: tuple[str, ...], low: RGB, high: RGB
 ) -> list[Text]:
-    """The matrix as lines: rows are true classes, columns predictions, coloured by each row's share.
+    """The matrix as lines: rows are true classes, columns predictions, coloured by the share of the row.
 
     Colouring by the share of the row (not the raw count) shows where each true class goes even
     when the classes differ in size; the last column is each class's accuracy.
@@ -30,28 +30,30 @@ def confusion_lines(
     n = len(confusion)
     names = [classes[i] if i < len(classes) else str(i) for i in range(n)]
     biggest = max((c for row in confusion for c in row), default=0)
-    cell = max(5, len(str(biggest)) + 1)
-    header = Text("true \\ predicted".ljust(LABEL_WIDTH)[:LABEL_WIDTH], style="dim")
+    cell = max(4, len(str(biggest)) + 1)
+    header = Text(" " * LABEL_WIDTH)
     for name in names:
         header.append(name[: cell - 1].rjust(cell - 1) + " ", style="bold")
-    header.append("  accuracy", style="bold")
+    header.append(" accuracy", style="bold")
+    shares = [[c / sum(row) if sum(row) else 0.0 for c in row] for row in confusion]
+    top_share = max((v for row in shares for v in row), default=0.0) or 1.0  # the full colour range in use
     lines = [header]
     total_right = total = 0
     for i, row in enumerate(confusion):
         row_total = sum(row)
         line = Text(names[i][: LABEL_WIDTH - 1].ljust(LABEL_WIDTH), style="bold")
         for j, count in enumerate(row):
-            bg = sequential_color(count / row_total if row_total else 0.0, low, high)
+            bg = sequential_color(shares[i][j] / top_share, low, high)
             style = rgb_style(text_color_on(bg), bg) + Style(bold=i == j)
             line.append(str(count).rjust(cell - 1) + " ", style=style)
         accuracy = 100.0 * row[i] / row_total if row_total else 0.0
-        line.append(f"  {accuracy:6.1f}%")
+        line.append(f"   {accuracy:5.1f}%")
         lines.append(line)
         total_right += row[i]
         total += row_total
     overall = 100.0 * total_right / total if total else 0.0
     lines.append(Text())
-    lines.append(Text(f"overall {overall:.1f}% of {total:,} test images right; rows are the true class", style="dim"))
+    lines.append(Text(f"overall {overall:.1f}% of {total:,} test images right", style="dim"))
     return lines
 
 
@@ -62,9 +64,6 @@ class ConfusionMatrix(ScrollableContainer, can_focus=True):
     ConfusionMatrix {
         height: 1fr;
         padding: 0 1;
-        #confusion-table.-table {
-            width: auto;
-        }
     }
     """
 
@@ -109,12 +108,18 @@ class ConfusionMatrix(ScrollableContainer, can_focus=True):
     def update_view(self) -> None:
         """Draw the matrix, or say why there is none."""
         table = self.query_one("#confusion-table", Static)
-        table.set_class(bool(self.confusion), "-table")  # as wide as the table; a sentence wraps
         if not self.confusion:
+            table.styles.width = "1fr"
             table.update(Text(self.empty_text, style="dim"))
             return
         variables = self.app.theme_variables
         low = Color.parse(variables.get("surface", "#1e1e1e")).rgb
         high = Color.parse(variables.get("primary", "#0178d4")).rgb
-        title = Text(f"Test split after epoch {self.epoch}", style="bold")
-        table.update(Group(title, *confusion_lines(self.confusion, self.class_names, low, high)))
+        title = Text.assemble(
+            (f"Test split after epoch {self.epoch}", "bold"), ("   rows: true class, columns: predicted", "dim")
+        )
+        lines = [title, *confusion_lines(self.confusion, self.class_names, low, high)]
+        for line in lines:
+            line.no_wrap = True
+        table.styles.width = max(line.cell_len for line in lines)  # wider than the view: it scrolls
+        table.update(Group(*lines))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
@@ -14,7 +15,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .summary_line import SummaryLine
-from ..render import RGB, Series, blend, downsample, ema_extend, safe_log10
+from ..render import RGB, Series, blend, downsample, ema_extend, rgb_style, safe_log10
 
 REDRAW_INTERVAL = 0.25
 """Seconds between redraws while new points arrive."""
@@ -111,28 +112,41 @@ def draw_loss(
     plt.clear_data()
     buckets = max(10, width - 12)  # the axes take about a dozen columns
     y = safe_log10 if log else (lambda v: np.asarray(v, dtype=np.float64))
-    right = 1
+    # The x axis follows the run so far (not the steps planned), so an early curve is not squashed.
+    right = float(history.steps.values[-1]) if len(history) else 1.0
+    if history.epoch_steps:
+        right = max(right, float(history.epoch_steps[-1]))
     if ghost is not None and len(ghost[0]):
-        gx, gy = downsample(ghost[0], ghost[1], buckets)
-        plt.plot(gx.tolist(), y(gy).tolist(), color=colours.ghost, marker="braille", label="previous run")
-        right = max(right, float(gx[-1]))
+        gx, gy = ghost
+        if len(history):
+            inside = gx <= right  # the previous run up to the same step, for comparison
+            gx, gy = gx[inside], gy[inside]
+        else:
+            right = float(gx[-1])
+        if len(gx):
+            gx, gy = downsample(gx, gy, buckets)
+            plt.plot(gx.tolist(), y(gy).tolist(), color=colours.ghost, marker="braille")
     if len(history):
         steps = history.steps.values
         rx, ry = downsample(steps, history.raw.values, buckets)
         sx, sy = downsample(steps, history.smooth.values, buckets)
         # the raw points as dots: lines between each bucket's minimum and maximum cost 3x more
         plt.scatter(rx.tolist(), y(ry).tolist(), color=colours.raw, marker="braille")
-        plt.plot(sx.tolist(), y(sy).tolist(), color=colours.smooth, marker="braille", label="train (smoothed)")
-        right = max(right, float(steps[-1]))
+        plt.plot(sx.tolist(), y(sy).tolist(), color=colours.smooth, marker="braille")
     scored = [i for i, v in enumerate(history.test_loss) if v == v]
     if scored:
         ex = [float(history.epoch_steps[i]) for i in scored]
-        plt.plot(ex, y([history.test_loss[i] for i in scored]).tolist(), color=colours.test, marker="●", label="test")
+        # thin lines between epochs, a bold mark at each (plotext's legend would cover the curves)
+        test = y([history.test_loss[i] for i in scored]).tolist()
         accuracy = [history.test_accuracy[i] for i in scored]
-        plt.plot(ex, accuracy, color=colours.accuracy, marker="◆", yside="right", label="accuracy %")
+        plt.plot(ex, test, color=colours.test, marker="braille")
+        plt.scatter(ex, test, color=colours.test, marker="●")
+        plt.plot(ex, accuracy, color=colours.accuracy, marker="braille", yside="right")
+        plt.scatter(ex, accuracy, color=colours.accuracy, marker="◆", yside="right")
         plt.ylabel("accuracy %", yside="right")
-    right = max(right, history.total_steps)
-    plt.xlim(0, right)
+    else:
+        plt.ylabel("", yside="right")
+    plt.xlim(0, max(right, 1.0))
     plt.xlabel("step")
     plt.ylabel("log10(loss)" if log else "loss")
 
@@ -241,19 +255,25 @@ class LossPlot(Vertical, can_focus=True):
         empty.display = not has_points
         empty.update(self._empty_text)
 
-    def summary(self) -> str:
-        """One line: the step, the latest and smoothed loss, the latest test results, the log key."""
+    def summary(self) -> Text:
+        """The step, the latest and smoothed loss, the latest test results, and a key to the colours."""
         h = self.history
         if not len(h):
-            return ""
-        parts = [f"step {int(h.steps.values[-1]):,}", f"loss {h.raw.values[-1]:.4f}", f"smoothed {h.smooth.values[-1]:.4f}"]
+            return Text()
+        c = self.colours()
+        parts: list = [
+            f"step {int(h.steps.values[-1]):,}  ",
+            (f"loss {h.raw.values[-1]:.4f}", rgb_style(c.raw)),
+            "  ",
+            (f"smoothed {h.smooth.values[-1]:.4f}", rgb_style(c.smooth)),
+        ]
         if h.test_loss and h.test_loss[-1] == h.test_loss[-1]:
-            parts.append(f"test loss {h.test_loss[-1]:.4f}")
-            parts.append(f"accuracy {h.test_accuracy[-1]:.1f}%")
+            parts += ["  ", (f"● test loss {h.test_loss[-1]:.4f}", rgb_style(c.test))]
+            parts += ["  ", (f"◆ accuracy {h.test_accuracy[-1]:.1f}% (right axis)", rgb_style(c.accuracy))]
         if self.ghost is not None:
-            parts.append("grey: previous run")
-        parts.append(f"l: y as {'loss' if self.log_scale else 'log10(loss)'}")
-        return "  ·  ".join(parts)
+            parts += ["  ", ("previous run", rgb_style(c.ghost))]
+        parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'}")
+        return Text.assemble(*parts)
 
     def colours(self) -> PlotColours:
         """Line colours from the app's theme."""

@@ -63,8 +63,8 @@ def value_lines(a: np.ndarray, width: int) -> list[Any]:
         return list(number_lines(m, scale))
     note: list[Any] = []
     rows, cols = m.shape
-    if rows * cols > MAX_VALUES or cols > 4 * width:
-        keep_cols = min(cols, 4 * width)
+    if rows * cols > MAX_VALUES or cols > width:
+        keep_cols = min(cols, width)
         keep_rows = max(1, min(rows, MAX_VALUES // keep_cols))
         m = m[:keep_rows, :keep_cols]
         note = [Text(f"showing rows 1-{keep_rows} and columns 1-{keep_cols} of {rows}×{cols}", style="dim")]
@@ -148,9 +148,6 @@ class WeightInspector(Vertical, can_focus=False):
         #weights-detail {
             height: 1fr;
             padding: 0 1;
-        }
-        #weights-values {
-            width: auto;
         }
     }
     """
@@ -275,6 +272,12 @@ class WeightInspector(Vertical, can_focus=False):
             body: Any = before_after_lines(
                 as_array(self.before.params[name]), as_array(self.after.params[name]), width
             )
+            values.styles.width = "auto"
             values.update(Group(title, body))
             return
-        values.update(Group(title, *value_lines(as_array(snap.params[name]), width)))
+        lines = value_lines(as_array(snap.params[name]), width)
+        for line in lines:
+            line.no_wrap = True
+        # as wide as the widest line, so a big picture scrolls sideways instead of wrapping
+        values.styles.width = max(width, *(line.cell_len for line in lines))
+        values.update(Group(title, *lines))
