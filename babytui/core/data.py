@@ -121,9 +121,12 @@ def ensure_cifar10(
         raise DataError(f"data root {root} is a file, not a folder")
     try:
         folder = find_cifar10(root)
-    except DataError:
-        if (root / CIFAR10_FOLDER).exists() or not _may_download_into(root, is_default):
+    except DataError as exc:
+        if (root / CIFAR10_FOLDER).exists():
             raise
+        if not _may_download_into(root, is_default):
+            # A folder of other things is not ours to fill with 170 MB.
+            raise DataError(f"{exc}; to download it, give --data-root a new or empty folder") from None
         folder = download_cifar10(root, progress=progress)
     if not trust_data:
         verify_cifar10(folder)
