@@ -94,13 +94,14 @@ def main() -> None:
     parser.add_argument("--data-root", required=True, help="folder holding cifar-10-batches-py")
     parser.add_argument("--steps", type=int, default=3000, help="updates per method per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--trust-data", action="store_true", help="accept a copy whose checksums differ")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: PyTorch's default); 1 is steadiest on a shared machine")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    data = load_cifar10(args.data_root, device)
+    data = load_cifar10(args.data_root, device, trust_data=args.trust_data)
     print(f"lesson 14, batch 4, {args.steps} steps a round, {args.rounds} rounds, device {device}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}")
     results: dict[str, list[float]] = {"tutorial pipeline": [], "bare loop": [], "babytui core": []}
