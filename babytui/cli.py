@@ -338,23 +338,12 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
-RUNS_HEADER = ("id", "lesson", "settings", "result", "time", "device", "date", "status")
-"""The columns of `babytui runs`."""
-
-
-def runs_row(row) -> tuple[str, ...]:
-    """One run as the cells of `babytui runs` (the app's runs screen shows the same)."""
-    changed = " ".join(f"{k}={v}" for k, v in row.changed.items()) or "defaults"
-    return (
-        row.id, str(row.lesson or "?"), changed, row.result,
-        format_duration(row.seconds) if row.steps else "-", row.device or "-", row.date, row.status,
-    )
-
-
 def runs_table(rows) -> str:
     """The runs as an aligned text table."""
-    cells = [RUNS_HEADER, *(runs_row(r) for r in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(RUNS_HEADER))]
+    from .core.runs import TABLE_HEADER
+
+    cells = [TABLE_HEADER, *(r.cells() for r in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_HEADER))]
     widths[2] = min(widths[2], 40)
     lines = []
     for line in cells:

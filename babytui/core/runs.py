@@ -239,10 +239,32 @@ class RunSummary:
             return f"loss {self.final_loss:.4g}"
         return "-"
 
+    def cells(self) -> tuple[str, ...]:
+        """The row as the text cells of TABLE_HEADER (`babytui runs` and the app's runs screen)."""
+        changed = " ".join(f"{k}={v}" for k, v in self.changed.items()) or "defaults"
+        return (
+            self.id, str(self.lesson or "?"), changed, self.result,
+            _duration(self.seconds) if self.steps else "-", self.device or "-", self.date, self.status,
+        )
+
     @property
     def date(self) -> str:
         """When it began, as 2026-11-29 11:30."""
         return datetime.fromtimestamp(self.created).strftime("%Y-%m-%d %H:%M") if self.created else ""
+
+
+TABLE_HEADER = ("id", "lesson", "settings", "result", "time", "device", "date", "status")
+"""The columns of the runs table."""
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as 1h02m, 3m05s or 12s."""
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
 
 
 class Run:
@@ -678,3 +700,19 @@ class Recorder:
                 pass
             self._metrics = None
         self._lock.release()
+
+
+def start_recording(
+    lesson: Lesson, settings: Settings, resume: tuple[Run, dict[str, Any]] | None = None
+) -> tuple[Recorder | None, str | None]:
+    """A Recorder for a new run, or (None, why) when it cannot be saved: training goes on without.
+
+    For `resume` = (run, checkpoint) a RunError is raised instead: a resumed run must be saved.
+    """
+    if resume is not None:
+        run, state = resume
+        return Recorder(run, resumed_from=int(state["step"])), None
+    try:
+        return Recorder.new(lesson, settings), None
+    except BabytuiError as exc:
+        return None, f"{exc}; training goes on without saving"

@@ -18,6 +18,7 @@ from babytui.core.settings import DATASETS
 
 from .core_bridge import load_core, render_code
 from .screens.help import HelpScreen
+from .screens.runs import RunsScreen
 from .widgets.control_bar import ControlBar
 from .widgets.lesson_pane import LessonPane
 from .widgets.notebook_log import result_line
@@ -36,9 +37,13 @@ COMMANDS = (
     ("Previous lesson", "Go to the previous lesson", "previous_lesson"),
     ("Choose device", "Cycle through auto and the devices present", "cycle_device"),
     ("Choose dataset", "Cycle through the datasets of the image lessons", "cycle_dataset"),
+    ("Runs", "The saved runs: compare two loss curves, resume a stopped one", "runs"),
     ("Help", "Show the keys", "help"),
 )
 """(title, help, action) of every command the palette adds."""
+
+QUIT_WAIT = 2.0
+"""Seconds quitting waits for a stopped run to write its last checkpoint."""
 
 VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix")
 """What keys 1-5 show."""
@@ -71,6 +76,7 @@ class BabytuiApp(App[int]):
         Binding("D", "cycle_dataset", "Dataset", show=False),
         Binding("left_square_bracket,ctrl+up", "previous_lesson", "Previous", show=False),
         Binding("right_square_bracket,ctrl+down", "next_lesson", "Next", show=False),
+        Binding("R", "runs", "Runs", show=False),
         Binding("question_mark", "help", "Help"),
         *(Binding(str(n), f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("q", "quit", "Quit"),
@@ -127,6 +133,7 @@ class BabytuiApp(App[int]):
         self.running_lesson: int | None = None
         """The lesson being trained, None when idle."""
         self._queued_steps: int | None = None
+        self._training_done: Any = None  # a threading.Event the worker sets once its run is saved
 
     def compose(self) -> ComposeResult:
         """Sidebar, lesson, settings with buttons, output; then the status line and keys."""
@@ -236,32 +243,59 @@ class BabytuiApp(App[int]):
             self.query_one(StatusLine).set_state("loading PyTorch")
             self.notify("Starting as soon as PyTorch has loaded.")
             return
+        self.launch(self.lesson, settings, steps)
+
+    def launch(self, lesson: Lesson, settings: Any, steps: int = 0, resume: Any = None) -> None:
+        """Start the training worker; `resume` is (run, checkpoint) to go on with a saved run."""
+        import threading
+
         from babytui.core.train import Control
 
         control = Control()
         if steps:
             control.step(steps)
         self.control = control
-        self.running_lesson = self.lesson.number
+        self.running_lesson = lesson.number
+        self._training_done = threading.Event()
         status = self.query_one(StatusLine)
         status.set_state("paused" if steps else "starting")
-        self.train_lesson(self.lesson, settings, control)
+        self.train_lesson(lesson, settings, control, resume, self._training_done)
         self.update_controls()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
-    def train_lesson(self, lesson: Lesson, settings: Any, control: Any) -> None:
-        """Run the core's training loop and post each event; never touch a widget here."""
+    def train_lesson(self, lesson: Lesson, settings: Any, control: Any, resume: Any = None, done: Any = None) -> None:
+        """Run the core's training loop, save the run, post each event; never touch a widget here."""
         from babytui.core.errors import BabytuiError
+        from babytui.core.events import Note
+        from babytui.core.runs import start_recording
         from babytui.core.train import train
 
+        recorder = None
         try:
-            for event in train(lesson, settings, control=control):
-                self.post_message(self.TrainingEvent(event))
+            recorder, warning = start_recording(lesson, settings, resume)
+            if warning:
+                self.post_message(self.TrainingEvent(Note("this run is not saved", warning)))
+            state = resume[1] if resume else None
+            for event in train(lesson, settings, control=control, checkpoints=recorder is not None, resume=state):
+                if recorder is not None:
+                    warning = recorder(event)  # file IO here, in the worker: the interface never waits
+                    if warning:
+                        self.post_message(self.TrainingEvent(Note("saving failed; training goes on", warning)))
+                if type(event).__name__ != "Checkpoint":  # state dicts are for the disk, not the views
+                    self.post_message(self.TrainingEvent(event))
         except BabytuiError as exc:
+            if recorder is not None:
+                recorder.error(str(exc))
             self.post_message(self.TrainingFailed(lesson.number, str(exc)))
         except Exception as exc:  # any bug in training becomes a notification, not a crash
+            if recorder is not None:
+                recorder.error(f"{type(exc).__name__}: {exc}")
             self.post_message(self.TrainingFailed(lesson.number, f"{type(exc).__name__}: {exc}"))
         finally:
+            if recorder is not None:
+                recorder.close()
+            if done is not None:
+                done.set()
             self.post_message(self.TrainingEnded(lesson.number))
 
     def on_babytui_app_training_event(self, message: TrainingEvent) -> None:
@@ -378,9 +412,45 @@ class BabytuiApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_runs(self) -> None:
+        """Show the saved runs; one chosen there is resumed."""
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen(), self.resume_run)
+
+    async def resume_run(self, run_id: str | None) -> None:
+        """Load a saved run's lesson and settings and go on training it from its last checkpoint."""
+        if run_id is None:
+            return
+        if self.running_lesson is not None:
+            self.notify(f"Lesson {self.running_lesson} is running; stop it first (x).", severity="warning")
+            return
+        if not self.core_loaded:
+            self.notify("PyTorch is still loading; try again in a moment.", severity="warning")
+            return
+        from babytui.core.errors import BabytuiError
+        from babytui.core.runs import RunStore
+        from babytui.core.settings import FIELDS
+
+        try:
+            run, lesson, settings, state = RunStore().resume_info(run_id)
+        except BabytuiError as exc:
+            self.notify(str(exc), title="Cannot resume", severity="error", timeout=10)
+            return
+        self.values[lesson.number] = {name: FIELDS[name].format(getattr(settings, name)) for name in lesson.fields}
+        self.device, self.dataset = settings.device, settings.dataset
+        self.query_one(LessonSidebar).select(lesson.number)
+        await self.show_lesson(lesson)
+        self.notify(f"Resuming run {run.id} from step {int(state['step']):,}.")
+        self.launch(lesson, settings, resume=(run, state))
+
     async def action_quit(self) -> None:
-        """Stop any run (it ends after its batch) and leave."""
+        """Stop any run and leave once it has saved its checkpoint (waiting QUIT_WAIT seconds at most)."""
+        import asyncio
+
         self.stop_training()
+        done = self._training_done
+        if done is not None and self.running_lesson is not None:
+            await asyncio.get_running_loop().run_in_executor(None, done.wait, QUIT_WAIT)
         self.exit(0)
 
     def on_unmount(self) -> None:
