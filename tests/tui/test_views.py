@@ -220,3 +220,11 @@ async def test_switching_tabs_during_a_run_never_stalls_training(tiny_data) -> N
             )
         await pilot.press("x")
         await wait_until(pilot, lambda: app.running_lesson is None)
+
+
+def test_step_ticks_are_whole_round_numbers() -> None:
+    from babytui.tui.widgets.loss_plot import step_ticks
+
+    assert step_ticks(70) == [0, 20, 40, 60]
+    assert step_ticks(312_500) == [0, 100_000, 200_000, 300_000]
+    assert step_ticks(3) == [0, 1, 2, 3]

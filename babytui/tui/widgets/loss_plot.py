@@ -146,9 +146,23 @@ def draw_loss(
         plt.ylabel("accuracy %", yside="right")
     else:
         plt.ylabel("", yside="right")
-    plt.xlim(0, max(right, 1.0))
+    right = max(right, 1.0)
+    plt.xlim(0, right)
+    ticks = step_ticks(right)
+    plt.xticks(ticks, [f"{t:,}" for t in ticks])
     plt.xlabel("step")
     plt.ylabel("log10(loss)" if log else "loss")
+
+
+def step_ticks(right: float, count: int = 5) -> list[int]:
+    """Whole, round step numbers from 0 to about `right` for the x axis (plotext would show 17.5)."""
+    if right < count:
+        return list(range(int(right) + 1))
+    raw = right / (count - 1)
+    magnitude = 10 ** int(np.floor(np.log10(raw)))
+    spacing = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    spacing = max(1, int(spacing))
+    return list(range(0, int(right) + 1, spacing))
 
 
 class LossCanvas(PlotextPlot):
