@@ -16,7 +16,7 @@ from textual.widgets import Footer
 from babytui.core.lessons import LESSONS, Lesson
 from babytui.core.settings import DATASETS
 
-from .core_bridge import load_core, render_code
+from .core_bridge import load_core, render_code, use_training_threads
 from .screens.help import HelpScreen
 from .screens.runs import RunsScreen
 from .widgets.control_bar import ControlBar
@@ -272,6 +272,7 @@ class BabytuiApp(App[int]):
 
         recorder = None
         try:
+            use_training_threads()
             recorder, warning = start_recording(lesson, settings, resume)
             if warning:
                 self.post_message(self.TrainingEvent(Note("this run is not saved", warning)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -23,3 +24,15 @@ def render_code(lesson: Any, settings: Any) -> str | None:
         return render_script(lesson, settings)
     except Exception as exc:  # a bug in the exporter must not take the app down
         return f"# the code for these settings could not be rendered: {type(exc).__name__}: {exc}"
+
+
+def training_threads() -> int:
+    """Threads torch may use for training in the app: every core but one, kept for the interface."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def use_training_threads() -> None:
+    """Set torch's intra-op threads for the calling (worker) thread; OpenMP keeps them per thread."""
+    import torch
+
+    torch.set_num_threads(training_threads())
