@@ -3,32 +3,55 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+
+import babytui.tui
+from babytui.core.events import RunStarted
 from babytui.core.lessons import LESSONS
-from babytui.tui.app import BabytuiApp
 from babytui.tui.widgets.loss_plot import LossPlot
-from babytui.tui.widgets.prediction_grid import PredictionGrid
-from babytui.tui.widgets.settings_form import SettingsForm
-from babytui.tui.widgets.sidebar import LessonSidebar
+from babytui.tui.widgets.output_area import VIEW_TABS, OutputArea
 from babytui.tui.widgets.weight_inspector import WeightInspector
 from test_views import injected_events
-from tui_helpers import ready, wait_until
 
-SIZE = (140, 45)
+SIZE = (90, 34)
+"""The output area alone, a little bigger than it is in a 140x45 terminal."""
 
 
-async def show(pilot, number: int, events: list, key: str) -> None:
-    """Go to a lesson, feed it events as if a run had made them, and show one view."""
-    pilot.app.query_one(LessonSidebar).select(number)
-    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
-    for event in events:
-        pilot.app.handle_event(event)
-    pilot.app.post_message(BabytuiApp.TrainingEnded(number))
-    await pilot.press(key)
-    await pilot.pause()
-    pilot.app.query_one(LossPlot).flush()
-    pilot.app.query_one(WeightInspector).flush(force=True)
-    await pilot.pause(0.1)
+class ViewsApp(App[None]):
+    """Only the output area with the app's styles and view keys: other widgets cannot move these snapshots."""
+
+    CSS_PATH = Path(babytui.tui.__file__).parent / "app.tcss"
+    BINDINGS = [Binding(str(n), f"show_view({n - 1})") for n in range(1, 6)]
+
+    def compose(self) -> ComposeResult:
+        """The output area alone."""
+        yield OutputArea()
+
+    def action_show_view(self, index: int) -> None:
+        """Show one tab, as keys 1-5 do in the app."""
+        self.query_one(OutputArea).show_tab(VIEW_TABS[index])
+
+
+def app_with(events: list, key: str, *keys: str):
+    """A snap_compare `run_before` that feeds the events to the views, shows one and presses keys."""
+
+    async def run_before(pilot) -> None:
+        area = pilot.app.query_one(OutputArea)
+        for event in events:
+            area.handle(event)
+        await pilot.press(key)
+        await pilot.pause()
+        pilot.app.query_one(LossPlot).flush()
+        pilot.app.query_one(WeightInspector).flush(force=True)
+        await pilot.pause(0.1)
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+
+    return run_before
 
 
 def lesson_5_events() -> list:
@@ -47,81 +70,48 @@ def lesson_5_events() -> list:
 class TestLossPlot:
     """Training loss per step, test loss and accuracy per epoch."""
 
-    def test_two_epochs_of_lesson_14(self, snap_compare, fixed_code) -> None:
-        events = injected_events()
+    def test_two_epochs_of_lesson_14(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(injected_events(), "2"))
 
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 14, events, "2")
+    def test_log10(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(injected_events(), "2", "l"))
 
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
-
-    def test_empty(self, snap_compare, fixed_code) -> None:
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await pilot.press("2")
-            await pilot.pause()
-
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+    def test_empty(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with([], "2"))
 
 
 class TestWeights:
     """Every parameter in a table; the selected one's values below."""
 
-    def test_conv1_filters_of_lesson_14(self, snap_compare, fixed_code) -> None:
-        events = injected_events()
+    def test_conv1_filters_of_lesson_14(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(injected_events(), "3"))
 
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 14, events, "3")
+    def test_conv2_filters_per_channel(self, snap_compare) -> None:
+        run_before = app_with(injected_events(), "3", "down", "down")
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=run_before)
 
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
-
-    def test_lesson_5_before_and_after_the_update(self, snap_compare, fixed_code) -> None:
-        events = lesson_5_events()
-
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 5, events, "3")
-
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+    def test_lesson_5_before_and_after_the_update(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(lesson_5_events(), "3"))
 
 
 class TestPredictions:
     """Test images with their true and predicted classes."""
 
-    def test_first_page_with_the_top_3(self, snap_compare, fixed_code) -> None:
-        events = injected_events()
+    def test_first_page_with_the_top_3(self, snap_compare) -> None:
+        run_before = app_with(injected_events(), "4", "right", "enter")
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=run_before)
 
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 14, events, "4")
-            await pilot.press("right", "enter")
-            await pilot.pause()
+    def test_wrong_only_second_page(self, snap_compare) -> None:
+        run_before = app_with(injected_events(), "4", "w", "n")
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=run_before)
 
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
-
-    def test_wrong_only(self, snap_compare, fixed_code) -> None:
-        events = injected_events()
-
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 14, events, "4")
-            await pilot.press("w")
-            await pilot.pause()
-            assert pilot.app.query_one(PredictionGrid).wrong_only
-
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+    def test_a_lesson_without_images(self, snap_compare) -> None:
+        started = RunStarted(8, "cpu", 3, 1, 3, 13)
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with([started], "4"))
 
 
 class TestConfusion:
     """The confusion matrix with each class's accuracy."""
 
-    def test_after_two_epochs(self, snap_compare, fixed_code) -> None:
-        events = injected_events()
-
-        async def run_before(pilot) -> None:
-            await ready(pilot)
-            await show(pilot, 14, events, "5")
-
-        assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)
+    def test_after_two_epochs(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(injected_events(), "5"))
