@@ -216,7 +216,7 @@ class _GracefulStop:
             return self
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             number = getattr(signal, name, None)
-            if number is not None:
+            if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # nohup stays nohup
                 self._old[number] = signal.signal(number, self._handle)
         return self
 
@@ -228,7 +228,10 @@ class _GracefulStop:
             raise KeyboardInterrupt  # a second Ctrl-C: leave at once
         if number == getattr(signal, "SIGHUP", None):
             # the terminal is gone: writing to it would fail and lose the final checkpoint
-            sys.stdout = sys.stderr = open(os.devnull, "w")
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.close(devnull)
         elif number == signal.SIGINT:
             print("\nbabytui: stopping after this batch and saving (Ctrl-C again to quit at once)", file=sys.stderr)
         self.control.stop()

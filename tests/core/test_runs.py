@@ -109,6 +109,19 @@ def test_stopped_and_resumed_ends_with_the_same_weights(step, uninterrupted) -> 
     assert [s for s, _ in run.metrics().losses] == list(range(1, 31))
 
 
+def test_resuming_from_a_mid_epoch_interval_checkpoint(monkeypatch, uninterrupted) -> None:
+    import babytui.core.train as train_module
+
+    monkeypatch.setattr(train_module, "CHECKPOINT_INTERVAL", 0.0)  # one at every log, mid-epoch too
+    monkeypatch.setattr(train_module, "LOG_INTERVAL", 0.0)
+    states = [e.state for e in train(LESSON, SETTINGS, data=tiny_data(), checkpoints=True) if isinstance(e, Checkpoint)]
+    mid = [s for s in states if s["skip"]]
+    assert mid and all(s["step"] % 10 == s["skip"] for s in mid)
+    _, state = record(None, train(LESSON, SETTINGS, data=tiny_data(), checkpoints=True, resume=mid[len(mid) // 2]))
+    for name, value in uninterrupted[1].items():
+        assert torch.equal(state["model"][name], value), name
+
+
 def test_run_folder_holds_settings_metrics_and_a_weights_only_checkpoint() -> None:
     store = RunStore()
     run = stopped_at(15, tiny_data(), store)
@@ -184,6 +197,34 @@ def test_sigkill_mid_epoch_then_resume_gives_the_same_final_loss(tmp_path: Path,
     assert resumed["steps"] == 30 and run.summary().status == "finished"
     assert [s for s, _ in run.metrics().losses] == list(range(1, 31))
     assert len(store.runs()) == 2  # resumed in its own folder, not a new run
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_stops_mid_epoch_and_saves_a_checkpoint_there(signal_name, tmp_path: Path, capsys) -> None:
+    args = write_kill_target(tmp_path)
+    env = dict(os.environ, BABYTUI_HOLD_AT_STEP="15", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "babytui", *args], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    store = RunStore()
+    deadline = time.monotonic() + 60
+    try:
+        while not any(15 in {s for s, _ in r.metrics().losses} for r in store.runs()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, signal_name))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    (run,) = store.runs()
+    if signal_name != "SIGHUP":  # after a hangup the terminal is gone: nothing more is written to it
+        assert json.loads(out)["stopped"] and json.loads(out)["steps"] == 15
+        assert f"babytui train --resume {run.id}" in err
+    state = run.checkpoint()
+    assert state["step"] == 15 and state["next_epoch"] == 2 and state["skip"] == 5
+    assert run.summary().status == "stopped"
 
 
 # Bad files: each a clear message; the other runs still list; nothing is overwritten.
