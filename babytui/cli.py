@@ -298,7 +298,8 @@ def _train(args: argparse.Namespace) -> int:
     assert result is not None
     if recorder is not None:
         if result.stopped and lesson.is_image:
-            print(f"babytui: saved run {recorder.run.id}; go on with: babytui train --resume {recorder.run.id}", file=sys.stderr)
+            run_id = recorder.run.id
+            print(f"babytui: saved run {run_id}; go on with: babytui train --resume {run_id}", file=sys.stderr)
         else:
             print(f"babytui: saved run {recorder.run.id}", file=sys.stderr)
     summary = result.summary()
@@ -319,7 +320,8 @@ def _runs(args: argparse.Namespace) -> int:
     rows = store.summaries()
     for row in rows:
         if row.problem:
-            print(f"babytui: warning: {row.problem if row.status == 'unreadable' else f'run {row.id}: {row.problem}'}", file=sys.stderr)
+            problem = row.problem if row.status == "unreadable" else f"run {row.id}: {row.problem}"
+            print(f"babytui: warning: {problem}", file=sys.stderr)
     if args.csv is not None:
         if args.csv == "-":
             write_csv(rows, sys.stdout)

@@ -522,7 +522,9 @@ def _image_lesson(
                 if now - last_snap >= SNAPSHOT_INTERVAL or control.paused:
                     yield snapshot(model, step, "live")
                     last_snap = now
-                if checkpoints and now - last_checkpoint >= CHECKPOINT_INTERVAL:
+                # (not after an epoch's last batch: its own checkpoint, with the epoch scored, follows)
+                mid_epoch = len(epoch_losses) < steps_per_epoch
+                if checkpoints and mid_epoch and now - last_checkpoint >= CHECKPOINT_INTERVAL:
                     yield checkpoint("interval")
                     last_checkpoint = time.perf_counter()
         if logged < len(epoch_losses):
