@@ -7,12 +7,25 @@ Nothing here knows about Textual widgets or torch: inputs are numbers, lists or 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
-import numpy as np
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+
+
+
+class _LazyNumpy:
+    """numpy, imported on its first use: the app's first frame must not wait for it (0.1-0.3 s)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        return getattr(numpy, name)
+
+
+np: Any = _LazyNumpy()
+"""numpy for this module and the views; `np.ndarray` in annotations is only a string."""
 
 RGB = tuple[int, int, int]
 """A colour as (red, green, blue), each 0-255."""
@@ -31,14 +44,17 @@ class Series:
     """A growable float array: appending is amortised O(1), reading is a view."""
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._data = np.empty(capacity, dtype=np.float64)
-        """The storage, longer than the series."""
+        self._data: Any = None
+        """The storage, longer than the series (allocated on the first append)."""
+        self._capacity = capacity
         self.size = 0
         """Number of values held."""
 
     def extend(self, values: Sequence[float]) -> None:
         """Append values at the end."""
         count = len(values)
+        if self._data is None:
+            self._data = np.empty(max(self._capacity, count), dtype=np.float64)
         if self.size + count > len(self._data):
             grown = np.empty(max(2 * len(self._data), self.size + count), dtype=np.float64)
             grown[: self.size] = self._data[: self.size]
@@ -53,6 +69,8 @@ class Series:
     @property
     def values(self) -> np.ndarray:
         """The values held, as a read-only view."""
+        if self._data is None:
+            return np.empty(0, dtype=np.float64)
         view = self._data[: self.size]
         view.flags.writeable = False
         return view

@@ -228,3 +228,12 @@ def test_step_ticks_are_whole_round_numbers() -> None:
     assert step_ticks(70) == [0, 20, 40, 60]
     assert step_ticks(312_500) == [0, 100_000, 200_000, 300_000]
     assert step_ticks(3) == [0, 1, 2, 3]
+
+
+def test_the_views_do_not_import_numpy_before_the_first_frame() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, babytui.tui.app; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +14,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .summary_line import SummaryLine
-from ..render import RGB, Series, blend, downsample, ema_extend, rgb_style, safe_log10
+from ..render import RGB, Series, blend, downsample, ema_extend, np, rgb_style, safe_log10
 
 REDRAW_INTERVAL = 0.25
 """Seconds between redraws while new points arrive."""

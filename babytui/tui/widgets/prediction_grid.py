@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
@@ -12,7 +11,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.widget import Widget
 
-from ..render import half_block_lines, top_k
+from ..render import half_block_lines, np, top_k
 
 EMPTY = "Run an image lesson (10-14) to see test images and what the model thinks they are."
 """What the grid says before any run."""
@@ -48,12 +47,12 @@ class PredictionGrid(Widget, can_focus=True):
         self.step = 0
         """Updates done when the images were scored."""
         self.images: np.ndarray | None = None
-        """uint8 (N, 3, H, W) test images."""
-        self.labels = np.zeros(0, dtype=np.int64)
-        """True class of each image."""
-        self.probabilities = np.zeros((0, 0))
+        """uint8 (N, 3, H, W) test images; None until predictions arrive."""
+        self.labels: Any = ()
+        """True class of each image (an int64 array once predictions arrive)."""
+        self.probabilities: Any = ()
         """(N, classes) the model's probabilities."""
-        self.predicted = np.zeros(0, dtype=np.int64)
+        self.predicted: Any = ()
         """The most likely class of each image."""
         self.class_names: tuple[str, ...] = ()
         """Class names."""
@@ -100,9 +99,7 @@ class PredictionGrid(Widget, can_focus=True):
     def reset(self) -> None:
         """Forget the predictions shown."""
         self.images = None
-        self.labels = np.zeros(0, dtype=np.int64)
-        self.probabilities = np.zeros((0, 0))
-        self.predicted = np.zeros(0, dtype=np.int64)
+        self.labels = self.probabilities = self.predicted = ()
         self.page = self.cursor = 0
         self.detail = False
         self.empty_text = EMPTY

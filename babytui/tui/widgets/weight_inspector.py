@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from .summary_line import SummaryLine
 from ..render import (
+    np,
     compact,
     diverging_lines,
     filter_lines,
