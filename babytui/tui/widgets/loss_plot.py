@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -94,8 +94,6 @@ class PlotColours:
     """Test loss."""
     accuracy: RGB = (80, 200, 80)
     """Test accuracy."""
-    extra: dict = field(default_factory=dict)
-    """Room for more, unused."""
 
 
 def draw_loss(
