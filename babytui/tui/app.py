@@ -66,6 +66,7 @@ class BabytuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "babytui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine"
     BINDINGS = [
         Binding("r,f5", "run", "Run"),
         Binding("p,space", "pause", "Pause"),
@@ -79,6 +80,7 @@ class BabytuiApp(App[int]):
         Binding("R", "runs", "Runs", show=False),
         Binding("question_mark", "help", "Help"),
         *(Binding(str(n), f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
+        Binding("z", "zoom_output", "Zoom views", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -403,6 +405,13 @@ class BabytuiApp(App[int]):
             self.show_where()
         note = "" if applies else " (for the image lessons, 10-14; this one runs on the CPU)"
         self.notify(f"{name}: {value}{note}", timeout=3)
+
+    def action_zoom_output(self) -> None:
+        """Let the output views fill the screen (z or escape goes back)."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self.query_one(OutputArea), container=False)
 
     def action_show_view(self, index: int) -> None:
         """Show an output tab (keys 1-5: log, loss, weights, predictions, confusion)."""

@@ -237,3 +237,25 @@ def test_the_views_do_not_import_numpy_before_the_first_frame() -> None:
     code = "import sys, babytui.tui.app; print('numpy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+async def test_z_lets_the_views_fill_the_screen() -> None:
+    from babytui.tui.widgets.output_area import OutputArea
+
+    app = BabytuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await inject(pilot, injected_events())
+        await pilot.press("4")
+        grid = app.query_one(PredictionGrid)
+        small = grid.per_page
+        await pilot.press("z")
+        await pilot.pause()
+        assert isinstance(app.screen.maximized, OutputArea)
+        assert grid.per_page > small
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None
+        await pilot.press("z", "escape")
+        await pilot.pause()
+        assert app.screen.maximized is None and app.running_lesson is None

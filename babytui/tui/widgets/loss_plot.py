@@ -283,7 +283,7 @@ class LossPlot(Vertical, can_focus=True):
             parts += ["  ", (f"◆ accuracy {h.test_accuracy[-1]:.1f}% (right axis)", rgb_style(c.accuracy))]
         if self.ghost is not None:
             parts += ["  ", ("previous run", rgb_style(c.ghost))]
-        parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'}")
+        parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · z: zoom")
         return Text.assemble(*parts)
 
     def colours(self) -> PlotColours:

@@ -25,6 +25,8 @@ class OutputArea(Vertical):
     event, in order, from `handle`. Keep `handle_event` cheap and redraw on a timer.
     """
 
+    ALLOW_MAXIMIZE = True  # z fills the screen with the views
+
     def __init__(self) -> None:
         super().__init__(id="output-area")
         self.views: list[Any] = []

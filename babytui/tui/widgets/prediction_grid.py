@@ -185,7 +185,7 @@ class PredictionGrid(Widget, can_focus=True):
             (f"{wrong} wrong", self._style("error")),
             f"   page {self.page + 1}/{self.pages}",
             ("  (wrong only)" if self.wrong_only else "", self._style("warning")),
-            ("   n/b page · w wrong only · arrows + enter: top 3", self._style("text-muted")),
+            ("   n/b page · w wrong only · arrows + enter: top 3 · z: zoom", self._style("text-muted")),
         )
         header.no_wrap = True
         header.overflow = "ellipsis"
