@@ -44,3 +44,11 @@ def babytui_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("babytui-home")
     monkeypatch.setenv("BABYTUI_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_downloads(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the network or the user's cache: a download goes to a closed local port."""
+    monkeypatch.setenv("BABYTUI_CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    monkeypatch.setenv("BABYTUI_CACHE", str(tmp_path_factory.mktemp("babytui-cache")))
+    monkeypatch.delenv("BABYTUI_DATA", raising=False)
