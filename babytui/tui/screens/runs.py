@@ -14,10 +14,12 @@ from textual_plotext import PlotextPlot
 
 from ..render import downsample
 
-COLUMNS = ("", "id", "lesson", "settings", "result", "time", "device", "date", "status")
-"""The table's columns: a mark, then those of `babytui runs`."""
+COLUMNS = ("", "status", "id", "lesson", "settings", "result", "time", "device", "date")
+"""The table's columns: a mark, then those of `babytui runs` with the status first (it must fit)."""
 COLORS = ("cyan", "orange")
 """The two compared runs' colours, in the order they were marked."""
+SETTINGS_WIDTH = 30
+"""Characters of the changed settings shown; `babytui runs --csv` has them all."""
 MAX_MARKED = 2
 """Runs compared at once."""
 
@@ -33,7 +35,7 @@ class RunsScreen(Screen[str | None]):
 
     DEFAULT_CSS = """
     RunsScreen #runs { border: round $primary; border-title-color: $accent; height: 1fr; }
-    RunsScreen #runs-table { height: 1fr; min-height: 5; }
+    RunsScreen #runs-table { height: auto; max-height: 50%; min-height: 4; }
     RunsScreen #runs-help { height: auto; color: $text-muted; padding: 0 1; }
     RunsScreen #runs-plot { height: 1fr; min-height: 8; }
     """
@@ -89,7 +91,10 @@ class RunsScreen(Screen[str | None]):
         self.rows = {row.id: row for row in rows}
         self.marked = [m for m in self.marked if m in self.rows]
         for row in rows:
-            table.add_row(self._mark(row.id), *row.cells(), key=row.id)
+            cells = list(row.cells())
+            cells[2] = cells[2] if len(cells[2]) <= SETTINGS_WIDTH else cells[2][: SETTINGS_WIDTH - 1] + "…"
+            cells[6] = cells[6][5:]  # 11-29 12:19: the year is rarely news, and the status must fit
+            table.add_row(self._mark(row.id), cells[7], *cells[:7], key=row.id)
         if problem:
             text = problem
         elif not rows:
