@@ -454,13 +454,13 @@ def normalize(images):
 
 @torch.inference_mode()
 def evaluate(model, images, labels):
-    """Mean loss and accuracy (percent) on a whole split, 250 images at a time."""
+    """Mean loss and accuracy (percent) on a whole split, 100 images at a time."""
     model.eval()
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    for i in range(0, len(images), 250):
-        outputs = model(normalize(images[i:i + 250]))
-        loss_sum += F.cross_entropy(outputs, labels[i:i + 250], reduction="sum")
-        correct += (outputs.argmax(1) == labels[i:i + 250]).sum()
+    for i in range(0, len(images), 100):
+        outputs = model(normalize(images[i:i + 100]))
+        loss_sum += F.cross_entropy(outputs, labels[i:i + 100], reduction="sum")
+        correct += (outputs.argmax(1) == labels[i:i + 100]).sum()
     model.train()
     return loss_sum.item() / len(images), 100.0 * correct.item() / len(images)
 

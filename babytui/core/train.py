@@ -35,7 +35,7 @@ LOG_INTERVAL = 0.1
 """Seconds between StepLogged events while an image lesson trains."""
 SNAPSHOT_INTERVAL = 1.0
 """Seconds between live weight snapshots while an image lesson trains."""
-EVAL_CHUNK = 250
+EVAL_CHUNK = 100
 """Test images scored at once: large enough to be fast, small enough to keep the peak memory low."""
 PREDICTION_SAMPLES = 256
 """Test images whose predictions are sent after each epoch."""
