@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
     _add_settings(train, lesson_required=False)
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
+    train.add_argument("--no-save", action="store_true", help="do not save this run (see `babytui runs`)")
     train.add_argument(
         "--resume", metavar="RUN",
         help="go on with a stopped or crashed run (its id or a unique start of it) from its last checkpoint",
@@ -252,6 +253,8 @@ def _train(args: argparse.Namespace) -> int:
 
     store = RunStore()
     run = state = None
+    if args.no_save and args.resume:
+        raise UsageError("--resume saves into the run it goes on with; leave out --no-save")
     if args.resume:
         run, lesson, settings, state = _resume_target(args, store)
     elif args.lesson is None:
@@ -259,7 +262,7 @@ def _train(args: argparse.Namespace) -> int:
     else:
         lesson, settings = _lesson_and_settings(args)
     data = _load_data(settings) if lesson.is_image else None
-    recorder = _open_recorder(lesson, settings, store, run, state)
+    recorder = None if args.no_save else _open_recorder(lesson, settings, store, run, state)
     if run is not None:
         print(f"babytui: resuming run {run.id} from step {int(state['step']):,}", file=sys.stderr)
     notes_out = sys.stderr if args.json else sys.stdout

@@ -276,16 +276,15 @@ class BabytuiApp(App[int]):
         try:
             use_training_threads()
             recorder, warning = start_recording(lesson, settings, resume)
-            if warning:
-                self.post_message(self.TrainingEvent(Note("this run is not saved", warning)))
             state = resume[1] if resume else None
             for event in train(lesson, settings, control=control, checkpoints=recorder is not None, resume=state):
                 if recorder is not None:
-                    warning = recorder(event)  # file IO here, in the worker: the interface never waits
-                    if warning:
-                        self.post_message(self.TrainingEvent(Note("saving failed; training goes on", warning)))
+                    warning = recorder(event) or warning  # file IO here, in the worker: the interface never waits
                 if type(event).__name__ != "Checkpoint":  # state dicts are for the disk, not the views
                     self.post_message(self.TrainingEvent(event))
+                if warning:  # after the event: a RunStarted clears the log
+                    self.post_message(self.TrainingEvent(Note("this run is not saved", warning)))
+                    warning = None
         except BabytuiError as exc:
             if recorder is not None:
                 recorder.error(str(exc))

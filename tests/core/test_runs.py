@@ -423,6 +423,12 @@ def test_one_writer_per_run() -> None:
     Recorder(run).close()
 
 
+def test_no_save(capsys) -> None:
+    assert main(["train", "--lesson", "8", "--no-save"]) == 0
+    assert "saved run" not in capsys.readouterr().err and RunStore().runs() == []
+    check_cli_message(capsys, ["train", "--resume", "x", "--no-save"], "leave out --no-save", code=2)
+
+
 def test_failed_training_is_recorded(capsys) -> None:
     assert main(["train", "--lesson", "7", "--lr", "1000", "--epochs", "200"]) == 1
     assert "diverged" in capsys.readouterr().err

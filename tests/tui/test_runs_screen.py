@@ -16,7 +16,7 @@ from babytui.tui.screens.runs import RunsScreen
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from test_app import SIZE, go_to, notifications, type_into
+from test_app import SIZE, go_to, log_text, notifications, type_into
 from tui_helpers import ready, tiny_image_data, wait_until
 
 torch.set_num_threads(1)
@@ -127,3 +127,20 @@ async def test_runs_screen_when_there_are_none() -> None:
         await pilot.press("enter")  # nothing to resume: nothing happens
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen))
+
+
+async def test_a_run_that_cannot_be_saved_still_trains(monkeypatch) -> None:
+    from babytui.core.errors import RunError
+
+    def refuse(self, lesson, settings):
+        raise RunError("cannot save runs in /nowhere: Read-only file system")
+
+    monkeypatch.setattr(RunStore, "create", refuse)
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 8)
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.query_one(LessonSidebar).item(8).mark == "✓")
+        assert "Read-only file system" in log_text(app) and "training goes on" in log_text(app)
