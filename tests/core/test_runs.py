@@ -150,16 +150,14 @@ def test_tiny_lessons_are_recorded_but_not_resumable(capsys) -> None:
         store.resume_info(row.id)
 
 
-def write_kill_target(tmp_path: Path) -> list[str]:
-    from conftest import write_tiny_cifar10
-
-    root = write_tiny_cifar10(tmp_path / "data")
+def train_args(root: Path) -> list[str]:
+    """`babytui train` of lesson 12 for 3 epochs of 10 updates on the tiny CIFAR-10 at `root`."""
     return ["train", "--lesson", "12", "--hidden", "8", "--epochs", "3", "--device", "cpu",
             "--data-root", str(root), "--trust-data", "--json"]
 
 
-def test_sigkill_mid_epoch_then_resume_gives_the_same_final_loss(tmp_path: Path, capsys) -> None:
-    args = write_kill_target(tmp_path)
+def test_sigkill_mid_epoch_then_resume_gives_the_same_final_loss(tiny_cifar: Path, capsys) -> None:
+    args = train_args(tiny_cifar)
     assert main(args) == 0
     full = json.loads(capsys.readouterr().out)
     env = dict(os.environ, BABYTUI_HOLD_AT_STEP="15", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
@@ -200,8 +198,8 @@ def test_sigkill_mid_epoch_then_resume_gives_the_same_final_loss(tmp_path: Path,
 
 
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
-def test_a_signal_stops_mid_epoch_and_saves_a_checkpoint_there(signal_name, tmp_path: Path, capsys) -> None:
-    args = write_kill_target(tmp_path)
+def test_a_signal_stops_mid_epoch_and_saves_a_checkpoint_there(signal_name, tiny_cifar: Path, capsys) -> None:
+    args = train_args(tiny_cifar)
     env = dict(os.environ, BABYTUI_HOLD_AT_STEP="15", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
         [sys.executable, "-m", "babytui", *args], env=env, cwd=REPO,
