@@ -41,6 +41,8 @@ def check(lesson: Lesson, values: dict[str, str]) -> tuple[Any, dict[str, str]]:
 class SettingsForm(VerticalScroll):
     """One row per setting of the lesson; a bad value shows the core's reason under it."""
 
+    can_focus = False  # tab goes straight to the inputs; the form scrolls to follow them
+
     @dataclass
     class Changed(Message):
         """A value was edited (or the form was loaded) and checked."""
