@@ -105,17 +105,26 @@ def main() -> None:
     print(f"lesson 14, batch 4, {args.steps} steps a round, {args.rounds} rounds, device {device}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}")
     results: dict[str, list[float]] = {"tutorial pipeline": [], "bare loop": [], "babytui core": []}
+    runners = {
+        "tutorial pipeline": lambda: tutorial_pipeline(args.data_root, args.steps, device),
+        "bare loop": lambda: bare_loop(data.train_images, data.train_labels, args.steps, device),
+        "babytui core": lambda: babytui_core(data, args.steps, device),
+    }
+    names = list(runners)
     for r in range(args.rounds):
-        results["tutorial pipeline"].append(tutorial_pipeline(args.data_root, args.steps, device))
-        results["bare loop"].append(bare_loop(data.train_images, data.train_labels, args.steps, device))
-        results["babytui core"].append(babytui_core(data, args.steps, device))
+        for name in names[r % 3 :] + names[: r % 3]:  # rotate the order: no method always goes first
+            results[name].append(runners[name]())
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in results.items()))
     best = {k: max(v) for k, v in results.items()}
+    paired = sorted(c / b for c, b in zip(results["babytui core"], results["bare loop"]))
+    paired_tutorial = sorted(c / t for c, t in zip(results["babytui core"], results["tutorial pipeline"]))
     for name, value in best.items():
         print(f"{name:>18}: {value:8,.0f} images/s (best of {args.rounds})")
     print(f"babytui / bare loop:         {best['babytui core'] / best['bare loop']:.3f}x  (target >= 0.95x)")
     print(f"babytui / tutorial pipeline: {best['babytui core'] / best['tutorial pipeline']:.2f}x  (target >= 1.6x)")
     print(f"bare loop / tutorial:        {best['bare loop'] / best['tutorial pipeline']:.2f}x")
+    print(f"median of the rounds' own ratios: babytui / bare {paired[len(paired) // 2]:.3f}x, "
+          f"babytui / tutorial {paired_tutorial[len(paired_tutorial) // 2]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -440,7 +440,7 @@ def _image_lesson(
     sample = slice(0, min(PREDICTION_SAMPLES, len(data.test_images)))
 
     step = 0
-    paused_time = 0.0  # pauses and test-split scoring, left out of the training time
+    paused_time = 0.0  # pauses and the work at each epoch's end, left out of the training time
     started = time.perf_counter()
     stopped = False
     epochs_done = 0
@@ -531,13 +531,12 @@ def _image_lesson(
             now = time.perf_counter()
             yield _log(epoch_losses[logged:], epoch, step, total, started, now, s.batch_size, s.lr, paused_time)
             last_log = now
+        epoch_end_started = time.perf_counter()  # scoring, pictures and checkpoints are not training time
         if epoch_losses:
             train_loss = torch.stack(epoch_losses).mean().item()
         finished_epoch = len(epoch_losses) == steps_per_epoch
         if epoch_losses:
-            eval_started = time.perf_counter()
             test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
-            paused_time += time.perf_counter() - eval_started  # scoring is not training time
             if finished_epoch:
                 epochs_done = epoch
             yield EpochEnded(
@@ -559,6 +558,7 @@ def _image_lesson(
         if checkpoints and (len(epoch_losses) > restored or stopped):
             yield checkpoint("stop" if stopped else "epoch" if finished_epoch else "end")
             last_checkpoint = time.perf_counter()
+        paused_time += time.perf_counter() - epoch_end_started
         if stopped or step >= total:
             break
     elapsed = time.perf_counter() - started - paused_time
