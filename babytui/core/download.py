@@ -346,7 +346,7 @@ def verify_cifar10(folder: str | Path, *, expected: dict[str, str] | None = None
                 _write_stamp(folder, {"files": stamp})
             raise DataError(
                 f"CIFAR-10 file {path} does not match the official copy (MD5 {got}, expected {want}); "
-                "if you trust this copy, pass --trust-data"
+                "if you trust this copy, set trust data to yes (--trust-data)"
             )
     if changed:
         _write_stamp(folder, {"files": stamp})

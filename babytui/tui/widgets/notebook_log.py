@@ -34,13 +34,6 @@ class NotebookLog(RichLog):
         elif name == "Note":
             self.write(Text(event.heading, style=f"bold {self._colour('primary')}"))
             self.write(Text(event.text))
-        elif name == "EpochEnded":
-            line = f"epoch {event.epoch}: train loss {event.train_loss:.4f}"
-            if event.test_loss is not None:
-                line += f"  test loss {event.test_loss:.4f}"
-            if event.test_accuracy is not None:
-                line += f"  test accuracy {event.test_accuracy:.2f}%"
-            self.write(Text(line, style=self._colour("accent")))
         elif name == "Finished":
             self.write(Text(result_line(event), style=f"bold {self._colour('success')}"))
 
