@@ -9,6 +9,7 @@ import time
 from typing import Any, Sequence
 
 from .core.errors import BabytuiError, SettingsError
+from .core.runs import format_duration
 from .core.settings import FIELDS
 
 EXIT_USAGE = 2
@@ -476,16 +477,6 @@ def _result_line(summary: dict[str, Any]) -> str:
     if summary["steps"]:
         parts.append(f"{summary['images_per_second']:,.0f} samples/s on {summary['device']}")
     return "done: " + ", ".join(parts)
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as 1h02m, 3m05s or 12s."""
-    seconds = max(0, int(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
 
 
 class Progress:

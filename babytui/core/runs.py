@@ -244,7 +244,7 @@ class RunSummary:
         changed = " ".join(f"{k}={v}" for k, v in self.changed.items()) or "defaults"
         return (
             self.id, str(self.lesson or "?"), changed, self.result,
-            _duration(self.seconds) if self.steps else "-", self.device or "-", self.date, self.status,
+            format_duration(self.seconds) if self.steps else "-", self.device or "-", self.date, self.status,
         )
 
     @property
@@ -257,7 +257,7 @@ TABLE_HEADER = ("id", "lesson", "settings", "result", "time", "device", "date", 
 """The columns of the runs table."""
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     """Seconds as 1h02m, 3m05s or 12s."""
     seconds = max(0, int(seconds))
     if seconds >= 3600:
