@@ -123,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BabytuiError as exc:
         print(f"babytui: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the last net: a damaged file, never a traceback
+        print(f"babytui: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nbabytui: interrupted", file=sys.stderr)
         return 130
@@ -148,7 +151,7 @@ def _export(args: argparse.Namespace) -> int:
 
     lesson, settings = _lesson_and_settings(args)
     script = render_script(lesson, settings)
-    if not args.output:
+    if args.output is None:
         sys.stdout.write(script)
         return 0
     try:
@@ -295,6 +298,14 @@ def _train(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.error(str(exc))
         raise
+    except Exception as exc:  # torch's own errors (out of memory, ...) end the run with one line too
+        if "out of memory" in str(exc).lower():
+            message = f"the device ran out of memory at batch size {settings.batch_size}: try a smaller one"
+        else:
+            message = f"training failed: {type(exc).__name__}: {exc}"
+        if recorder is not None:
+            recorder.error(message)
+        raise BabytuiError(message) from None
     finally:
         if recorder is not None:
             recorder.close()
@@ -397,12 +408,13 @@ def _load_data(settings):
 
 def _data(args: argparse.Namespace) -> int:
     """`babytui data`: what is where; `babytui data download`: fetch CIFAR-10 now."""
-    from .core.data import describe_data, ensure_cifar10
+    from .core.data import describe_data, ensure_cifar10, path_errors
 
     if args.data_command == "download":
         bar = DownloadBar(sys.stderr)
         try:
-            folder = ensure_cifar10(args.data_root or None, progress=bar)
+            with path_errors(args.data_root):
+                folder = ensure_cifar10(args.data_root or None, progress=bar)
         finally:
             bar.close()
         print(f"CIFAR-10 is ready in {folder}")
@@ -421,34 +433,36 @@ def format_bytes(count: float) -> str:
     return f"{count:.1f} GB"
 
 
-class DownloadBar:
-    """A download's progress on stderr: a bar redrawn in place on a terminal, a line every 10 s in a log."""
+class LiveLine:
+    """One line of progress on stderr: redrawn in place on a terminal, a line every 10 s in a log."""
+
+    WIDTH = 24
+    """Characters in the bar."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
-        """Where the bar goes (stderr)."""
+        """Where the line goes (stderr)."""
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         """True when the line can be redrawn in place."""
         self._last = float("-inf")
         self._shown = False
 
-    def __call__(self, event) -> None:
-        """Show a DownloadProgress."""
+    def due(self, final: bool) -> bool:
+        """True at most 10 times a second on a terminal, every 10 s in a log, and always at the end."""
         now = time.monotonic()
-        finished = event.total is not None and event.done >= event.total
-        if now - self._last < (0.1 if self.tty else 10.0) and not finished:
-            return
+        if now - self._last < (0.1 if self.tty else 10.0) and not final:
+            return False
         self._last = now
-        size = f"{format_bytes(event.done)}" + (f" of {format_bytes(event.total)}" if event.total else "")
-        rate = f"{format_bytes(event.rate)}/s"
-        if event.fraction is not None:
-            width = 24
-            filled = int(width * event.fraction)
-            eta = event.eta
-            left = f"  {format_duration(eta)} left" if eta is not None else ""
-            line = f"downloading CIFAR-10 [{'#' * filled}{'-' * (width - filled)}] {100 * event.fraction:5.1f}%  {size}  {rate}{left}"
-        else:
-            line = f"downloading CIFAR-10: {size}  {rate}"
+        return True
+
+    @classmethod
+    def bar(cls, fraction: float) -> str:
+        """A bar like [#####-----] for a fraction from 0 to 1."""
+        filled = int(cls.WIDTH * fraction)
+        return "[" + "#" * filled + "-" * (cls.WIDTH - filled) + "]"
+
+    def show(self, line: str) -> None:
+        """Draw the line: in place on a terminal, as a new line in a log."""
         if self.tty:
             self.stream.write("\r\x1b[2K" + line)
             self._shown = True
@@ -456,12 +470,35 @@ class DownloadBar:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Remove the in-place line before other output."""
+        if self._shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._shown = False
+
     def close(self) -> None:
-        """End the bar's line, if one was drawn."""
+        """End the in-place line, keeping what it said."""
         if self._shown:
             self.stream.write("\n")
             self.stream.flush()
             self._shown = False
+
+
+class DownloadBar(LiveLine):
+    """A download's progress: bytes, rate and time left."""
+
+    def __call__(self, event) -> None:
+        """Show a DownloadProgress."""
+        if not self.due(event.total is not None and event.done >= event.total):
+            return
+        size = f"{format_bytes(event.done)}" + (f" of {format_bytes(event.total)}" if event.total else "")
+        rate = f"{format_bytes(event.rate)}/s"
+        if event.fraction is not None:
+            left = f"  {format_duration(event.eta)} left" if event.eta is not None else ""
+            self.show(f"downloading CIFAR-10 {self.bar(event.fraction)} {100 * event.fraction:5.1f}%  {size}  {rate}{left}")
+        else:
+            self.show(f"downloading CIFAR-10: {size}  {rate}")
 
 
 def _indent(text: str) -> str:
@@ -479,50 +516,26 @@ def _result_line(summary: dict[str, Any]) -> str:
     return "done: " + ", ".join(parts)
 
 
-class Progress:
-    """A progress line on stderr: redrawn in place on a terminal, a line every 10 s in a log."""
+class Progress(LiveLine):
+    """A training run's progress: bar, epoch, step, loss, images/s and time left."""
 
     def __init__(self, stream) -> None:
-        self.stream = stream
-        """Where the progress goes (stderr)."""
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        """True when the line can be redrawn in place."""
+        super().__init__(stream)
         self.epochs = 0
         """Epochs planned, from RunStarted."""
-        self._last = 0.0
-        self._shown = False
 
     def start(self, event) -> None:
         """Remember the run's size."""
         self.epochs = event.epochs
-        self._last = 0.0
 
     def update(self, event) -> None:
-        """Show progress at most 10 times a second on a terminal, every 10 s otherwise."""
-        now = time.monotonic()
-        if now - self._last < (0.1 if self.tty else 10.0) and event.step < event.total_steps:
-            return
+        """Show a StepLogged, if one is due."""
         if not self.tty and event.total_steps < 1000:
             return  # a short run in a log: the result line is enough
-        self._last = now
-        width = 24
-        filled = int(width * event.progress)
-        bar = "#" * filled + "-" * (width - filled)
-        line = (
-            f"[{bar}] {100 * event.progress:5.1f}%  epoch {event.epoch}/{self.epochs}  "
+        if not self.due(event.step >= event.total_steps):
+            return
+        self.show(
+            f"{self.bar(event.progress)} {100 * event.progress:5.1f}%  epoch {event.epoch}/{self.epochs}  "
             f"step {event.step:,}/{event.total_steps:,}  loss {event.loss:.4f}  "
             f"{event.samples_per_second:,.0f} img/s  {format_duration(event.eta)} left"
         )
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + line)
-            self._shown = True
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        """Remove the in-place line before other output."""
-        if self._shown:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-            self._shown = False

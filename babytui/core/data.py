@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+
 import torch
 
 from .download import CIFAR10_FOLDER, TEMP_PREFIX, ProgressCallback, cache_dir, download_cifar10, verify_cifar10
@@ -230,15 +233,23 @@ def load_images(
 
     `progress` hears how a CIFAR-10 download goes; warnings (skipped files) are in `.warnings`.
     """
-    if dataset == "cifar10":
-        return load_cifar10(data_root or "", device, trust_data=trust_data, progress=progress)
-    if dataset == "shapes":
-        return load_shapes(device)
-    if dataset == "folder":
-        if not data_root:
-            raise DataError("--dataset folder needs --data-root: the folder of images, one sub-folder per class")
-        return load_image_folder(data_root, device)
+    with path_errors(data_root):
+        if dataset == "cifar10":
+            return load_cifar10(data_root or "", device, trust_data=trust_data, progress=progress)
+        if dataset == "shapes":
+            return load_shapes(device)
+        if dataset == "folder":
+            return load_image_folder(data_root, device)
     raise DataError(f"unknown dataset {dataset!r}")
+
+
+@contextmanager
+def path_errors(path: str | Path | None) -> Iterator[None]:
+    """Turn an OSError from merely looking at a path (too long, no permission) into a DataError."""
+    try:
+        yield
+    except OSError as exc:
+        raise DataError(f"cannot read {exc.filename or path}: {exc.strerror or exc}") from None
 
 
 def _mb(count: int) -> str:
@@ -248,6 +259,11 @@ def _mb(count: int) -> str:
 
 def describe_data(data_root: str | Path | None = None) -> list[str]:
     """Lines for `babytui data`: the data root and what each dataset has there (hashes files once)."""
+    with path_errors(data_root):
+        return _describe_data(data_root)
+
+
+def _describe_data(data_root: str | Path | None) -> list[str]:
     from .download import is_verified
     from .shapes import SHAPES_CLASSES
 

@@ -92,7 +92,7 @@ def _os_error(action: str, where: Path, exc: OSError) -> DataError:
 
 def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: float, root: Path) -> str:
     """Stream `url` into `dest`; returns the MD5 of what arrived. Raises DataError."""
-    offline = "to go on without the network, use --dataset shapes (generated) or --dataset folder"
+    offline = "to go on without the network, use the generated shapes dataset (--dataset shapes) or a folder of your own images (--dataset folder)"
     md5 = hashlib.md5()
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
@@ -217,7 +217,8 @@ def download_cifar10(
         raise DataError(f"data root {root} is a file, not a folder")
     if target.exists():
         raise DataError(f"{target} already exists; remove it first to download again")
-    created = not root.exists()
+    # The highest folder this call creates: on failure everything from root up to it goes again.
+    created = next((p for p in reversed((root, *root.parents)) if not p.exists()), None)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -248,11 +249,14 @@ def download_cifar10(
         done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if created and not done:
-            try:
-                root.rmdir()  # only if empty: a folder this call made and nothing else used
-            except OSError:
-                pass
+        if created is not None and not done:
+            for folder in (root, *root.parents):  # only empty ones: folders this call made and nothing else used
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                if folder == created:
+                    break
     return target
 
 

@@ -6,9 +6,10 @@ Tensors inside events are detached CPU copies: a consumer in another thread may 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # annotations only: the interface can import the events without torch
+    import torch
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,15 @@ class Checkpoint:
     state: dict[str, Any] = field(default_factory=dict)
     """Detached CPU copies only (tensors, numbers, strings, lists, dicts), so that
     `torch.load(weights_only=True)` reads it back; `train(..., resume=state)` goes on from it."""
+
+
+def short_result(test_accuracy: float | None, final_loss: float | None) -> str | None:
+    """A run's result in a few characters, 'acc 45.2%' or 'loss 0.0123'; None when it has neither."""
+    if test_accuracy is not None:
+        return f"acc {test_accuracy:.1f}%"
+    if final_loss is not None:
+        return f"loss {final_loss:.4f}"
+    return None
 
 
 Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Finished

@@ -18,7 +18,7 @@ def _floats(values: tuple[float, ...]) -> str:
 
 
 def _header(lesson: Lesson, s: Settings) -> str:
-    shown = ", ".join(f"{name}={s.__getattribute__(name)!r}" for name in lesson.fields)
+    shown = ", ".join(f"{name}={getattr(s, name)!r}" for name in lesson.fields)
     return (
         f'"""babytui lesson {lesson.number}: {lesson.title}.\n\n'
         f"Exported by `babytui export --lesson {lesson.number}` with {shown or 'the defaults'}.\n"
@@ -36,9 +36,7 @@ def render_script(lesson: Lesson, settings: Settings) -> str:
         body = _FIRST_STEPS.substitute(X=_floats(s.x), SEED=s.seed, TARGET=repr(float(s.target)))
         body = _cut_after(body, {2: "# -- loss", 3: "# -- gradient", 4: None}[n])
         if n == 4:
-            body = body.replace("x = torch.tensor(", "x = torch.tensor(", 1).replace(
-                "])  # (1, F)", "], requires_grad=True)  # (1, F); ask for x.grad", 1
-            )
+            body = body.replace("])  # (1, F)", "], requires_grad=True)  # (1, F); ask for x.grad", 1)
     elif n == 5:
         body = _ONE_UPDATE.substitute(X=_floats(s.x), SEED=s.seed, TARGET=repr(float(s.target)), LR=repr(s.lr))
     elif n <= 9:
@@ -340,7 +338,7 @@ def _folder_loader() -> str:
     from . import folder
 
     return (
-        f"\nIMAGE_EXTENSIONS = {set(sorted(folder.IMAGE_EXTENSIONS))!r}\n"
+        f"\nIMAGE_EXTENSIONS = {tuple(sorted(folder.IMAGE_EXTENSIONS))!r}\n"
         f"TEST_SHARE, SPLIT_SEED = {folder.TEST_SHARE!r}, {folder.SPLIT_SEED!r}\n\n\n"
         + inspect.getsource(folder.read_image)
         + "\n\n"

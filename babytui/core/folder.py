@@ -102,9 +102,9 @@ def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
 
 def list_folder(root: str | Path) -> FolderListing:
     """Find the classes and image files under `root`, or raise DataError saying what is wrong."""
-    root = Path(root).expanduser()
-    if not str(root) or str(root) == ".":
+    if not str(root).strip():  # Path("") would quietly mean the current folder
         raise DataError("--dataset folder needs --data-root: the folder of images, one sub-folder per class")
+    root = Path(root).expanduser()
     if not root.exists():
         raise DataError(f"image folder {root} does not exist")
     if not root.is_dir():

@@ -36,11 +36,6 @@ class Lesson:
         """True for the CIFAR-10 lessons, which train for seconds to minutes."""
         return self.kind == "image"
 
-    @property
-    def trains(self) -> bool:
-        """True when the lesson runs optimizer steps."""
-        return self.number >= 5
-
     def settings(self, values: Mapping[str, Any] | None = None, base: Settings | None = None) -> Settings:
         """Validated settings: `values` (text or typed) applied over `base` or the defaults."""
         return validate(self.fields, base or self.defaults, values or {})

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable
 
 from .errors import BabytuiError, RunError
+from .events import short_result
 from .lessons import Lesson, get_lesson
 from .settings import FIELDS, Settings
 
@@ -171,27 +172,32 @@ def read_metrics(path: Path) -> Metrics:
             where = "the last line is cut off (the run ended while writing it)" if last else f"line {number} is damaged"
             metrics.problems.append(f"{path.name}: {where}; it is skipped")
             continue
-        kind = record.get("type")
-        if kind == "start":
-            metrics.start, metrics.final, metrics.error = record, None, ""
-            resumed_from = record.get("resumed_from")
-            if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
-                metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
-                metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
-        elif kind == "steps":
-            last_step = int(record.get("step", 0))
-            values = record.get("losses") or []
-            first = last_step - len(values) + 1
-            metrics.losses.extend((first + i, float(v)) for i, v in enumerate(values))
-            metrics.elapsed = float(record.get("elapsed", metrics.elapsed))
-        elif kind == "epoch":
-            metrics.epochs.append(record)
-        elif kind == "checkpoint":
-            metrics.checkpoint_step = record.get("step")
-        elif kind == "final":
-            metrics.final = record
-        elif kind == "error":
-            metrics.error = str(record.get("message", ""))
+        try:
+            kind = record.get("type")
+            if kind == "start":
+                metrics.start, metrics.final, metrics.error = record, None, ""
+                resumed_from = record.get("resumed_from")
+                if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
+                    metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
+                    metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
+            elif kind == "steps":
+                last_step = int(record.get("step", 0))
+                values = record.get("losses") or []
+                first = last_step - len(values) + 1
+                losses = [(first + i, float(v)) for i, v in enumerate(values)]  # all or nothing of a line
+                elapsed = float(record.get("elapsed", metrics.elapsed))
+                metrics.losses.extend(losses)
+                metrics.elapsed = elapsed
+            elif kind == "epoch":
+                metrics.epochs.append(record)
+            elif kind == "checkpoint":
+                metrics.checkpoint_step = record.get("step")
+            elif kind == "final":
+                metrics.final = record
+            elif kind == "error":
+                metrics.error = str(record.get("message", ""))
+        except (TypeError, ValueError, AttributeError):  # valid JSON with a wrong value in it
+            metrics.problems.append(f"{path.name}: line {number} has a value of the wrong kind; it is skipped")
     return metrics
 
 
@@ -233,11 +239,7 @@ class RunSummary:
     @property
     def result(self) -> str:
         """The result in a few characters: 'acc 45.2%', 'loss 0.0123' or '-'."""
-        if self.test_accuracy is not None:
-            return f"acc {self.test_accuracy:.1f}%"
-        if self.final_loss is not None:
-            return f"loss {self.final_loss:.4g}"
-        return "-"
+        return short_result(self.test_accuracy, self.final_loss) or "-"
 
     def cells(self) -> tuple[str, ...]:
         """The row as the text cells of TABLE_HEADER (`babytui runs` and the app's runs screen)."""
@@ -364,6 +366,12 @@ class Run:
             lesson, settings = self.lesson_and_settings()
         except RunError as exc:
             return RunSummary(self.id, 0, {}, {}, "unreadable", created, problem=str(exc))
+        try:
+            return self._summary(lesson, settings, created)
+        except (TypeError, ValueError, AttributeError) as exc:  # valid JSON holding a wrong value
+            return RunSummary(self.id, lesson.number, {}, {}, "unreadable", created, problem=f"a saved value is damaged ({exc})")
+
+    def _summary(self, lesson: Lesson, settings: Settings, created: float) -> RunSummary:
         info = self.info()
         metrics = self.metrics()
         final, start = metrics.final, metrics.start or {}

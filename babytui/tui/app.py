@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from babytui.core.events import short_result
 from babytui.core.lessons import LESSONS, Lesson
 from babytui.core.settings import DATASETS
 
@@ -21,9 +22,8 @@ from .screens.help import HelpScreen
 from .screens.runs import RunsScreen
 from .widgets.control_bar import ControlBar
 from .widgets.lesson_pane import LessonPane
-from .widgets.notebook_log import result_line
 from .widgets.output_area import VIEW_TABS, OutputArea
-from .widgets.settings_form import SettingsForm
+from .widgets.settings_form import SettingsForm, check
 from .widgets.sidebar import LessonSidebar
 from .widgets.status_line import StatusLine
 
@@ -51,10 +51,9 @@ VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix")
 
 def result_text(event: Any) -> str:
     """A Finished event as the sidebar's short result."""
-    if event.test_accuracy is not None:
-        return f"acc {event.test_accuracy:.1f}%"
-    if event.final_loss is not None:
-        return f"loss {event.final_loss:.4f}"
+    result = short_result(event.test_accuracy, event.final_loss)
+    if result:
+        return result
     if event.outputs:
         return f"out {event.outputs[0]:.4f}"
     return "done"
@@ -234,10 +233,15 @@ class BabytuiApp(App[int]):
         if self.running_lesson is not None:
             self.notify(f"Lesson {self.running_lesson} is running; stop it first (x).", severity="warning")
             return
-        settings = self.settings.get(self.lesson.number)
+        form = self.query_one(SettingsForm)
+        wanted = self.query_one(LessonSidebar).highlighted_number or self.lesson.number
+        if wanted != self.lesson.number or not form.shows(self.lesson):
+            # r pressed right after moving: run the highlighted lesson once its form is built
+            self.call_after_refresh(self.start_run, steps)
+            return
+        settings, errors = check(self.lesson, form.values())  # what is in the form now, not a cached verdict
         if settings is None:
-            errors = self.query_one(SettingsForm).errors
-            reason = "; ".join(f"{name}: {why}" for name, why in errors.items()) or "a setting is not valid"
+            reason = "; ".join(f"{name}: {why}" for name, why in errors.items())
             self.notify(reason, title="Cannot run", severity="error")
             return
         if not self.core_loaded:

@@ -20,7 +20,7 @@ from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from tui_helpers import ready, wait_until
+from tui_helpers import go_to, ready, wait_until
 
 SIZE = (100, 32)
 
@@ -49,13 +49,6 @@ async def type_into(pilot, name: str, text: str, keys: bool = False) -> None:
         await pilot.press(*text)
     else:
         field.value = text
-    await pilot.pause()
-
-
-async def go_to(pilot, number: int) -> None:
-    """Select a lesson in the sidebar and wait for its pane and form."""
-    pilot.app.query_one(LessonSidebar).select(number)
-    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
     await pilot.pause()
 
 

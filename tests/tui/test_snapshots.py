@@ -8,16 +8,9 @@ from babytui.core.lessons import LESSONS
 from babytui.tui.app import BabytuiApp
 from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
-from tui_helpers import ready, wait_until
+from tui_helpers import go_to, ready, wait_until
 
 SIZE = (100, 32)
-
-
-async def go_to(pilot, number: int) -> None:
-    """Select a lesson and wait for its form."""
-    pilot.app.query_one(LessonSidebar).select(number)
-    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
-    await pilot.pause()
 
 
 def lesson_8_events() -> list:

@@ -19,7 +19,7 @@ from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.status_line import StatusLine
 from babytui.tui.widgets.weight_inspector import WeightInspector
-from tui_helpers import ready, tiny_image_data, wait_until
+from tui_helpers import go_to, ready, tiny_image_data, wait_until
 
 SIZE = (140, 45)
 CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -31,13 +31,6 @@ def tiny_data(monkeypatch: pytest.MonkeyPatch):
     data = tiny_image_data()
     monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: data.to(device))
     return data
-
-
-async def go_to(pilot, number: int) -> None:
-    """Select a lesson in the sidebar and wait for its form."""
-    pilot.app.query_one(LessonSidebar).select(number)
-    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
-    await pilot.pause()
 
 
 async def set_field(pilot, name: str, text: str) -> None:

@@ -36,3 +36,13 @@ async def ready(pilot) -> None:
     """Wait until the core (torch) has loaded in the background."""
     await wait_until(pilot, lambda: pilot.app.core_loaded)
     await pilot.pause()
+
+
+async def go_to(pilot, number: int) -> None:
+    """Select a lesson in the sidebar and wait for its pane and form."""
+    from babytui.tui.widgets.settings_form import SettingsForm
+    from babytui.tui.widgets.sidebar import LessonSidebar
+
+    pilot.app.query_one(LessonSidebar).select(number)
+    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
+    await pilot.pause()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -54,6 +55,9 @@ class RunsScreen(Screen[str | None]):
         """Ids of the runs marked to compare, oldest mark first."""
         self.plotted: tuple[str, ...] = ()
         """Ids whose curves the plot shows now."""
+        self.root: Path | None = None
+        """The runs folder the table was read from."""
+        self._series: dict[str, tuple[list[float], list[float]]] = {}
 
     def compose(self) -> ComposeResult:
         """The table, a line of help, the plot of the compared runs and the keys."""
@@ -89,6 +93,8 @@ class RunsScreen(Screen[str | None]):
         table = self.query_one(DataTable)
         table.clear()
         self.rows = {row.id: row for row in rows}
+        self.root = Path(root) if root else None
+        self._series.clear()  # a reload may find runs that grew since
         self.marked = [m for m in self.marked if m in self.rows]
         for row in rows:
             cells = list(row.cells())
@@ -143,19 +149,22 @@ class RunsScreen(Screen[str | None]):
 
     def draw(self) -> None:
         """Plot the marked runs' training loss (or the highlighted run's), down-sampled."""
-        from babytui.core.runs import Run, RunStore
+        from babytui.core.runs import Run
 
-        ids = tuple(self.marked) or ((self.highlighted,) if self.highlighted else ())
+        highlighted = self.highlighted
+        ids = tuple(self.marked) or ((highlighted,) if highlighted else ())
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title("training loss by step" + (": marked runs" if self.marked else ""))
         plt.xlabel("step")
-        root = RunStore().root
         width = max(20, plot.size.width or 80)
         for color, run_id in zip(COLORS, ids):
-            steps, losses = loss_series(Run(root / run_id))
+            if run_id not in self._series and self.root is not None:
+                # read a metrics file once, not at every move of the cursor
+                self._series[run_id] = loss_series(Run(self.root / run_id))
+            steps, losses = self._series.get(run_id, ([], []))
             if not steps:
                 continue
             xs, ys = downsample(steps, losses, width)

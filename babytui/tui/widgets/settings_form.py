@@ -152,6 +152,10 @@ class SettingsForm(VerticalScroll):
             widget.value = text
         return True
 
+    def shows(self, lesson: Lesson) -> bool:
+        """True once the form holds `lesson`'s fields, fully built."""
+        return self.lesson is lesson and not self._loading
+
     def check(self) -> None:
         """Validate every field with the core, show the reasons and tell the app."""
         if self.lesson is None or self._loading:

@@ -7,16 +7,10 @@ from typing import Any
 from textual.content import Content
 from textual.widget import Widget
 
+from babytui.core.runs import format_duration
+
 REFRESH_INTERVAL = 0.05
 """Seconds between redraws while steps arrive: at most 20 updates a second."""
-
-
-def clock(seconds: float) -> str:
-    """Seconds as m:ss or h:mm:ss."""
-    seconds = max(0, int(seconds + 0.5))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class StatusLine(Widget):
@@ -114,7 +108,7 @@ class StatusLine(Widget):
             return
         self.epoch, self.step, self.total = event.epoch, event.step, event.total_steps
         self.rate = f"{event.samples_per_second:,.0f} img/s"
-        self.eta = f"{clock(event.eta)} left"
+        self.eta = f"{format_duration(event.eta)} left"
 
     def flush(self) -> None:
         """Redraw if anything changed since the last redraw (a repaint, never a new layout)."""
