@@ -390,15 +390,11 @@ def _runs_rm(store, ref: str, yes: bool) -> int:
 
 def _load_data(settings):
     """An image lesson's dataset on its device, with a download bar and warnings on stderr."""
-    from .core.data import load_images
-    from .core.device import resolve_device
+    from .core.train import lesson_data
 
     bar = DownloadBar(sys.stderr)
     try:
-        data = load_images(
-            settings.dataset, settings.data_root, resolve_device(settings.device),
-            trust_data=settings.trust_data, progress=bar,
-        )
+        data = lesson_data(settings, progress=bar)
     finally:
         bar.close()
     for warning in data.warnings:
@@ -422,15 +418,6 @@ def _data(args: argparse.Namespace) -> int:
     for line in describe_data(args.data_root or None):
         print(line)
     return 0
-
-
-def format_bytes(count: float) -> str:
-    """A size as 12.3 MB."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
 
 
 class LiveLine:
@@ -492,13 +479,10 @@ class DownloadBar(LiveLine):
         """Show a DownloadProgress."""
         if not self.due(event.total is not None and event.done >= event.total):
             return
-        size = f"{format_bytes(event.done)}" + (f" of {format_bytes(event.total)}" if event.total else "")
-        rate = f"{format_bytes(event.rate)}/s"
         if event.fraction is not None:
-            left = f"  {format_duration(event.eta)} left" if event.eta is not None else ""
-            self.show(f"downloading CIFAR-10 {self.bar(event.fraction)} {100 * event.fraction:5.1f}%  {size}  {rate}{left}")
+            self.show(f"downloading CIFAR-10 {self.bar(event.fraction)} {100 * event.fraction:5.1f}%  {event.amounts()}")
         else:
-            self.show(f"downloading CIFAR-10: {size}  {rate}")
+            self.show(f"downloading CIFAR-10: {event.amounts()}")
 
 
 def _indent(text: str) -> str:

@@ -67,9 +67,27 @@ class DownloadProgress:
             return None
         return max(0.0, (self.total - self.done) / self.rate)
 
+    def amounts(self) -> str:
+        """What arrived, how fast and how long is left: "58.0 MB of 170.5 MB  5.1 MB/s  30s left"."""
+        from .runs import format_duration
+
+        size = format_bytes(self.done) + (f" of {format_bytes(self.total)}" if self.total else "")
+        left = f"  {format_duration(self.eta)} left" if self.eta is not None else ""
+        return f"{size}  {format_bytes(self.rate)}/s{left}"
+
+
+def format_bytes(count: float) -> str:
+    """A size as 12.3 MB."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
+
 
 ProgressCallback = Callable[[DownloadProgress], None]
-"""Called with each DownloadProgress; must be quick and must not raise."""
+"""Called with each DownloadProgress; must be quick. It may raise DownloadCancelled to stop the
+download (nothing is kept); any other exception is a bug."""
 
 
 def cifar10_url() -> str:
@@ -129,6 +147,8 @@ def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: flo
             if isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError)) or exc.errno is None:
                 raise DataError(f"the download from {url} broke off after {done:,} bytes ({exc}); try again") from None
             raise _os_error("write", dest, exc) from None
+        except DataError:  # DownloadCancelled from the progress callback
+            raise
         except Exception as exc:  # http.client.IncompleteRead and friends: the connection broke
             raise DataError(f"the download from {url} broke off after {done:,} bytes ({type(exc).__name__}); try again") from None
     if total is not None and done != total:

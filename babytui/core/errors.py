@@ -26,6 +26,10 @@ class DataError(BabytuiError):
     """A dataset is missing, incomplete or unreadable."""
 
 
+class DownloadCancelled(DataError):
+    """The user stopped a download; nothing of it was kept."""
+
+
 class DivergedError(BabytuiError):
     """The loss became NaN or infinite, so training cannot go on."""
 

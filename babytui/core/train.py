@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from .data import ImageData, load_images, normalize
 from .device import resolve_device
+from .download import ProgressCallback
 from .errors import DivergedError, RunError
 from .events import (
     Checkpoint,
@@ -31,7 +32,7 @@ from .events import (
 from .lessons import BATCH_INPUTS, Lesson
 from .settings import Settings
 
-LOG_INTERVAL = 0.1
+LOG_INTERVAL = 0.2
 """Seconds between StepLogged events while an image lesson trains."""
 SNAPSHOT_INTERVAL = 1.0
 """Seconds between live weight snapshots while an image lesson trains."""
@@ -51,6 +52,8 @@ class Control:
     def __init__(self, stop: threading.Event | None = None) -> None:
         self.stop_event = stop or threading.Event()
         """Set to end the run after the current batch."""
+        self.quick = False
+        """Stopping to quit: skip scoring the test split at the end, only save the checkpoint."""
         self._cond = threading.Condition()
         self._paused = False
         self._steps_allowed = 0
@@ -60,8 +63,13 @@ class Control:
         """True while the loop waits instead of training."""
         return self._paused
 
-    def stop(self) -> None:
-        """End the run after the current batch (also wakes a paused loop)."""
+    def stop(self, *, quick: bool = False) -> None:
+        """End the run after the current batch (also wakes a paused loop).
+
+        `quick` (to quit the program) leaves out the final scoring of the test split, which
+        takes seconds on a CPU; the checkpoint is still written.
+        """
+        self.quick = self.quick or quick
         self.stop_event.set()
         with self._cond:
             self._cond.notify_all()
@@ -398,6 +406,11 @@ def _restore(
         raise RunError(f"the checkpoint does not fit lesson {lesson.number} with these settings: {reason}") from None
 
 
+def lesson_data(s: Settings, progress: ProgressCallback | None = None) -> ImageData:
+    """An image lesson's dataset as its settings name it, on its device; `progress` hears a download."""
+    return load_images(s.dataset, s.data_root, resolve_device(s.device), trust_data=s.trust_data, progress=progress)
+
+
 def _image_lesson(
     lesson: Lesson,
     s: Settings,
@@ -408,10 +421,7 @@ def _image_lesson(
 ) -> Iterator[Event]:
     """Lessons 10-14: a network on an image dataset held whole on the device."""
     device = resolve_device(s.device)
-    if data is None:
-        data = load_images(s.dataset, s.data_root, device, trust_data=s.trust_data)
-    else:
-        data = data.to(device)
+    data = lesson_data(s) if data is None else data.to(device)
     num_classes = len(data.classes)
     model = lesson.build_model(s, num_classes).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=s.lr)
@@ -535,7 +545,7 @@ def _image_lesson(
         if epoch_losses:
             train_loss = torch.stack(epoch_losses).mean().item()
         finished_epoch = len(epoch_losses) == steps_per_epoch
-        if epoch_losses:
+        if epoch_losses and not (stopped and control.quick):
             test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
             if finished_epoch:
                 epochs_done = epoch

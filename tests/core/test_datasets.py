@@ -274,7 +274,7 @@ def test_load_images_passes_trust_data_from_the_settings(monkeypatch):
     monkeypatch.setattr(train_module, "load_images", fake)
     lesson = get_lesson(10)
     list(train(lesson, lesson.settings({"trust_data": "yes", "max_steps": 1, "device": "cpu"})))
-    assert seen == {"dataset": "cifar10", "trust_data": True}
+    assert seen == {"dataset": "cifar10", "trust_data": True, "progress": None}
 
 
 def test_image_data_moves_with_its_warnings():

@@ -6,7 +6,6 @@ import errno
 import hashlib
 import http.server
 import io
-import os
 import pickle
 import struct
 import tarfile
@@ -20,7 +19,7 @@ import torch
 from babytui.cli import main
 from babytui.core import download
 from babytui.core.data import load_images
-from babytui.core.errors import DataError
+from babytui.core.errors import DataError, DownloadCancelled
 
 torch.set_num_threads(1)
 
@@ -174,6 +173,20 @@ def test_not_an_archive_is_corrupt(server, tmp_path, monkeypatch):
     with pytest.raises(DataError, match="archive is corrupt"):
         load_images("cifar10", str(tmp_path / "d"), torch.device("cpu"))
     assert not (tmp_path / "d").exists()
+
+
+def test_a_download_stopped_from_its_progress_callback_leaves_nothing(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("BABYTUI_CIFAR10_URL", server + "/good.tar.gz")
+    root = tmp_path / "data"
+    heard = []
+
+    def stop(progress):
+        heard.append(progress)
+        raise DownloadCancelled("the download was stopped")
+
+    with pytest.raises(DownloadCancelled, match="stopped"):
+        load_images("cifar10", str(root), torch.device("cpu"), progress=stop)
+    assert len(heard) == 1 and not root.exists()  # the folder this call made went again
 
 
 def test_no_network_names_the_offline_dataset(tmp_path, capsys):

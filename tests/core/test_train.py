@@ -11,7 +11,7 @@ import torch
 from babytui.core import train as train_module
 from babytui.core.data import ImageData
 from babytui.core.errors import DataError, DeviceError, DivergedError
-from babytui.core.events import EpochEnded, Finished, Predictions, RunStarted, StepLogged, WeightsSnapshot
+from babytui.core.events import Checkpoint, EpochEnded, Finished, Predictions, RunStarted, StepLogged, WeightsSnapshot
 from babytui.core.lessons import get_lesson
 from babytui.core.train import Control, train
 
@@ -158,3 +158,24 @@ def test_log_interval_does_not_change_the_numbers(monkeypatch) -> None:
     b = list(train(lesson, settings, data=random_data()))
     assert sum(isinstance(e, StepLogged) for e in b) == 8
     assert a[-1].final_loss == b[-1].final_loss
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_a_quick_stop_saves_the_checkpoint_without_scoring(monkeypatch, quick: bool) -> None:
+    # Quitting the app stops quickly: scoring 10,000 test images takes seconds on a CPU.
+    monkeypatch.setattr(train_module, "LOG_INTERVAL", 0.0)
+    lesson = get_lesson(14)
+    settings = lesson.settings({"epochs": "5", "device": "cpu"})
+    control = Control()
+    events = []
+    for event in train(lesson, settings, control=control, data=random_data(), checkpoints=True):
+        events.append(event)
+        if isinstance(event, StepLogged) and event.step == 3:
+            control.stop(quick=quick)
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.stopped and finished.steps == 3
+    checkpoints = [e for e in events if isinstance(e, Checkpoint)]
+    assert [c.reason for c in checkpoints] == ["stop"] and checkpoints[0].state["step"] == 3
+    scored = [e for e in events if isinstance(e, (EpochEnded, Predictions))]
+    assert (scored == []) == quick
+    assert (finished.test_accuracy is None) == quick
