@@ -11,6 +11,7 @@ import torch
 from textual.widgets import Button, Input, Label, Select
 
 from babytui.core.lessons import LESSONS
+from babytui.core.runs import RunStore
 from babytui.core.settings import DATASETS
 from babytui.tui.app import BabytuiApp
 from babytui.tui.screens.help import HelpScreen
@@ -20,7 +21,7 @@ from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from tui_helpers import go_to, ready, wait_until
+from tui_helpers import go_to, ready, run_lesson, wait_until
 
 SIZE = (100, 32)
 
@@ -192,6 +193,50 @@ async def test_quitting_mid_run_ends_the_worker(tiny_images, training_loop) -> N
     while "ended" not in training_loop and time.monotonic() < quit_at + 2:
         time.sleep(0.02)
     assert training_loop["ended"] - quit_at < 2
+    [run] = RunStore().summaries()  # saved where it stopped, ready to go on
+    assert run.status == "stopped" and run.resumable and run.steps > 0
+
+
+def status_text(app: BabytuiApp) -> str:
+    """The status line as plain text."""
+    return str(app.query_one(StatusLine).render())
+
+
+async def test_a_download_shows_in_the_status_line_and_stop_ends_it(monkeypatch) -> None:
+    from babytui.core.download import DownloadProgress
+
+    total = 170_000_000
+
+    def downloading(dataset, root, device, *, progress=None, **options):
+        """A CIFAR-10 download at 2 MB/s that only the app's stop ends."""
+        for chunk in range(1, 500):
+            progress(DownloadProgress(chunk * 1_000_000, total, 2_000_000.0, chunk / 2))
+            time.sleep(0.02)
+        raise AssertionError("the download was never stopped")
+
+    monkeypatch.setattr("babytui.core.train.load_images", downloading)
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await run_lesson(pilot, 14)
+        await wait_until(pilot, lambda: "downloading CIFAR-10" in status_text(app))
+        assert "MB of 170.0 MB" in status_text(app) and "MB/s" in status_text(app) and "left" in status_text(app)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.running_lesson is None)
+        assert any("download was stopped; nothing of it was kept" in n for n in notifications(app))
+        assert "stopped" in status_text(app) and "failed" not in str(app.query_one(LessonSidebar).render())
+    assert RunStore().summaries() == []  # a run that never began is not saved
+
+
+async def test_skipped_files_are_said_in_the_log(tiny_images, monkeypatch) -> None:
+    import dataclasses
+
+    warned = dataclasses.replace(tiny_images, warnings=("2 files could not be read as images and were skipped",))
+    monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: warned.to(device))
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await run_lesson(pilot, 10)
+        await wait_until(pilot, lambda: app.running_lesson is None, 30)
+        assert "2 files could not be read as images and were skipped" in log_text(app)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

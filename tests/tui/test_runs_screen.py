@@ -7,7 +7,7 @@ import time
 import torch
 from textual.widgets import DataTable
 
-from babytui.core.events import Checkpoint, Finished
+from babytui.core.events import Finished
 from babytui.core.lessons import get_lesson
 from babytui.core.runs import Recorder, RunStore
 from babytui.core.train import Control, train
@@ -17,7 +17,7 @@ from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
 from test_app import SIZE, go_to, log_text, notifications, type_into
-from tui_helpers import ready, tiny_image_data, wait_until
+from tui_helpers import ready, run_lesson, tiny_image_data, wait_until
 
 torch.set_num_threads(1)
 
@@ -138,9 +138,6 @@ async def test_a_run_that_cannot_be_saved_still_trains(monkeypatch) -> None:
     monkeypatch.setattr(RunStore, "create", refuse)
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await go_to(pilot, 8)
-        app.query_one(LessonSidebar).focus()
-        await pilot.press("r")
+        await run_lesson(pilot, 8)
         await wait_until(pilot, lambda: app.query_one(LessonSidebar).item(8).mark == "✓")
         assert "Read-only file system" in log_text(app) and "training goes on" in log_text(app)

@@ -46,3 +46,13 @@ async def go_to(pilot, number: int) -> None:
     pilot.app.query_one(LessonSidebar).select(number)
     await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
     await pilot.pause()
+
+
+async def run_lesson(pilot, number: int) -> None:
+    """Once the core has loaded, go to a lesson and press r with the sidebar focused."""
+    from babytui.tui.widgets.sidebar import LessonSidebar
+
+    await ready(pilot)
+    await go_to(pilot, number)
+    pilot.app.query_one(LessonSidebar).focus()
+    await pilot.press("r")

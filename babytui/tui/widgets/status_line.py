@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.content import Content
@@ -14,7 +15,7 @@ REFRESH_INTERVAL = 0.05
 
 
 class StatusLine(Widget):
-    """Shows where and how far training is; step events are coalesced and drawn on a timer.
+    """Shows where and how far training is; step events are coalesced, at most 20 redraws a second.
 
     It is one widget drawing one line (its own progress bar included), so a redraw never
     lays out the screen again: that keeps the interface's cost per step near nothing.
@@ -41,11 +42,11 @@ class StatusLine(Widget):
         self.eta = ""
         """Time left, in words."""
         self._latest: Any = None
+        self.download_progress: Any = None
+        """The DownloadProgress of a CIFAR-10 download under way, else None."""
         self._dirty = True
-
-    def on_mount(self) -> None:
-        """While a run goes, redraw at most every REFRESH_INTERVAL seconds."""
-        self._timer = self.set_interval(REFRESH_INTERVAL, self.flush, pause=True)
+        self._drawn_at = 0.0
+        self._pending: Any = None  # the one-shot timer of a redraw held back, if any
 
     def set_where(self, device: str, dataset: str) -> None:
         """The device and dataset to show while idle."""
@@ -55,13 +56,23 @@ class StatusLine(Widget):
     def set_state(self, state: str) -> None:
         """The word for what training is doing."""
         self.state = state
+        self.download_progress = None
         self._changed()
+
+    def download(self, progress: Any) -> None:
+        """Show how far a CIFAR-10 download has got (a DownloadProgress), at most 20 times a second."""
+        done = progress.total is not None and progress.done >= progress.total
+        self.download_progress = None if done else progress
+        self.state = "loading data" if done else "downloading CIFAR-10"
+        self._dirty = True
+        self._throttled()
 
     def reset(self) -> None:
         """Forget the progress of the last run."""
         self.epoch = self.epochs = self.step = self.total = 0
         self.rate = self.eta = ""
         self._latest = None
+        self.download_progress = None
         self.state = "ready"
         self._changed()
 
@@ -71,15 +82,34 @@ class StatusLine(Widget):
         self.flush()
 
     def idle(self) -> None:
-        """The run is over: draw its last state and stop the timer."""
-        self._timer.pause()
+        """The run is over: draw its last state now."""
+        self.flush()
+
+    def _throttled(self) -> None:
+        """Redraw now, or once REFRESH_INTERVAL has passed since the last redraw.
+
+        No timer ticks while nothing arrives: each wake-up of the interface takes the GIL
+        from the training thread.
+        """
+        if self._pending is not None:
+            return
+        wait = self._drawn_at + REFRESH_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        else:
+            self._pending = self.set_timer(wait, self._held_back)
+
+    def _held_back(self) -> None:
+        """The held-back redraw, now due."""
+        self._pending = None
         self.flush()
 
     def handle(self, event: Any) -> None:
-        """Take in a core event; steps only keep the latest, drawn by the timer."""
+        """Take in a core event; of the steps only the latest is kept, drawn at most 20 times a second."""
         name = type(event).__name__
         if name == "StepLogged":
             self._latest = event
+            self._throttled()
             return
         if name == "RunStarted":
             state = "paused" if self.state == "paused" else "running"
@@ -89,7 +119,6 @@ class StatusLine(Widget):
             self.dataset = event.dataset
             self.epochs = event.epochs
             self.total = event.total_steps
-            self._timer.resume()
         elif name == "EpochEnded":
             self.epoch, self.step = event.epoch, event.step
         elif name == "Finished":
@@ -112,14 +141,20 @@ class StatusLine(Widget):
 
     def flush(self) -> None:
         """Redraw if anything changed since the last redraw (a repaint, never a new layout)."""
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         if not self._dirty and self._latest is None:
             return
         self._take_latest()
         self._dirty = False
+        self._drawn_at = time.monotonic()
         self.refresh()
 
     def render(self) -> Content:
         """State, device, dataset, epoch and step; the bar and percentage; speed and time left."""
+        if self.download_progress is not None:
+            return self._bar(f" {self.state} ", self.download_progress.fraction or 0.0, f" {self.download_progress.amounts()} ")
         where = [self.state, self.device]
         if self.dataset:
             where.append(self.dataset)
@@ -129,11 +164,13 @@ class StatusLine(Widget):
             where.append(f"step {self.step:,}/{self.total:,}")
         left = " " + " · ".join(where) + " "
         fraction = min(1.0, self.step / self.total) if self.total else 0.0
-        percent = f" {100 * fraction:3.0f}% "
         right = "  ".join(part for part in (self.rate, self.eta) if part)
-        right = f" {right} " if right else ""
-        width = self.size.width
-        bar = max(0, width - len(left) - len(percent) - len(right))
+        return self._bar(left, fraction, f" {right} " if right else "")
+
+    def _bar(self, left: str, fraction: float, right: str) -> Content:
+        """Words on the left, a bar with its percentage filling the middle, words on the right."""
+        percent = f" {100 * fraction:3.0f}% "
+        bar = max(0, self.size.width - len(left) - len(percent) - len(right))
         if bar < 5:  # too narrow for a bar: the words matter more
             return Content(left + right)
         filled = round(bar * fraction)
