@@ -54,6 +54,8 @@ class Control:
         """Set to end the run after the current batch."""
         self.quick = False
         """Stopping to quit: skip scoring the test split at the end, only save the checkpoint."""
+        self.waited = 0.0
+        """Seconds the loop has spent held by a pause: left out of its training time."""
         self._cond = threading.Condition()
         self._paused = False
         self._steps_allowed = 0
@@ -98,9 +100,11 @@ class Control:
             return False
         if not self._paused:
             return True
+        held_from = time.perf_counter()
         with self._cond:
             while self._paused and self._steps_allowed == 0 and not self.stop_event.is_set():
                 self._cond.wait(0.1)
+            self.waited += time.perf_counter() - held_from
             if self.stop_event.is_set():
                 return False
             if self._paused:
@@ -252,6 +256,7 @@ def _tiny_lesson(lesson: Lesson, s: Settings, control: Control) -> Iterator[Even
 
     step = 0
     started = time.perf_counter()
+    waited = control.waited  # pauses from here on are not training time
     last_log = started
     pending: list[torch.Tensor] = []
     stopped = False
@@ -283,15 +288,15 @@ def _tiny_lesson(lesson: Lesson, s: Settings, control: Control) -> Iterator[Even
                 if n != 5:
                     yield snapshot(model, step, "live")
             if now - last_log >= LOG_INTERVAL or step == total or control.paused:
-                yield _log(pending, epoch, step, total, started, now, batch_size, s.lr)
+                yield _log(pending, epoch, step, total, started, now, batch_size, s.lr, control.waited - waited)
                 pending = []
                 last_log = now
         else:
             continue
         break
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - (control.waited - waited)
     if pending:
-        yield _log(pending, epoch, step, total, started, time.perf_counter(), batch_size, s.lr)
+        yield _log(pending, epoch, step, total, started, time.perf_counter(), batch_size, s.lr, control.waited - waited)
     if n == 5:
         yield snapshot(model, step, "after")
         yield Note("weight, bias (after the update)", f"{fmt(model.weight)}\n{fmt(model.bias)}")
@@ -508,9 +513,9 @@ def _image_lesson(
             if step >= total:
                 break
             if control.paused:
-                wait_from = time.perf_counter()
+                held = control.waited
                 go = control.wait_turn()
-                paused_time += time.perf_counter() - wait_from
+                paused_time += control.waited - held
             else:
                 go = not control.stop_event.is_set()
             if not go:

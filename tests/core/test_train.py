@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,18 @@ def test_a_quick_stop_saves_the_checkpoint_without_scoring(monkeypatch, quick: b
     scored = [e for e in events if isinstance(e, (EpochEnded, Predictions))]
     assert (scored == []) == quick
     assert (finished.test_accuracy is None) == quick
+
+
+@pytest.mark.parametrize("number", [8, 14])
+def test_a_pause_is_not_training_time(number: int) -> None:
+    lesson = get_lesson(number)
+    settings = lesson.settings({"epochs": "2"} if number == 8 else {"epochs": "1", "device": "cpu"})
+    control = Control()
+    control.step(1)  # one batch, then held until resumed
+    started = time.perf_counter()
+    for event in train(lesson, settings, control=control, data=random_data() if number == 14 else None):
+        if isinstance(event, StepLogged) and event.step == 1:
+            threading.Timer(0.5, control.resume).start()  # the loop waits for this, half a second
+    wall = time.perf_counter() - started
+    assert isinstance(event, Finished) and not event.stopped
+    assert wall - event.seconds >= 0.45
