@@ -19,7 +19,7 @@ from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.status_line import StatusLine
 from babytui.tui.widgets.weight_inspector import WeightInspector
-from tui_helpers import go_to, ready, tiny_image_data, wait_until
+from tui_helpers import go_to, ready, run_lesson, tiny_image_data, wait_until
 
 SIZE = (140, 45)
 CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -122,6 +122,21 @@ async def test_a_short_run_fills_every_view(tiny_data) -> None:
         await pilot.press("r")
         await wait_until(pilot, lambda: app.running_lesson is None and len(plot.history) == 32, 30)
         assert plot.ghost is not None and len(plot.ghost[0]) == 32
+
+
+async def test_a_view_brought_to_the_front_draws_at_once(tiny_data) -> None:
+    # A costly redraw holds the next one back; switching to the view must not wait for that.
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await run_lesson(pilot, 12)
+        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
+        plot, inspector = app.query_one(LossPlot), app.query_one(WeightInspector)
+        plot.pacer.due = inspector.pacer.due = lambda: False  # as if each had just taken very long
+        steps = app.query_one(StatusLine).step
+        await pilot.press("2")
+        await wait_until(pilot, lambda: f"step {steps}" in plain(app.query_one("#loss-summary")), 2)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: app.query_one("#weights-table", DataTable).row_count == 6, 2)
 
 
 async def test_grid_pages_filters_and_shows_the_top_3() -> None:

@@ -14,10 +14,11 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from .summary_line import SummaryLine
+from ..pacing import DRAW_SHARE, Pacer
 from ..render import RGB, Series, blend, downsample, ema_extend, np, rgb_style, safe_log10
 
 REDRAW_INTERVAL = 0.25
-"""Seconds between redraws while new points arrive."""
+"""Seconds between redraws while new points arrive, at the least (a slow redraw waits longer)."""
 GHOST_POINTS = 4000
 """Points kept of a previous run's smoothed curve."""
 EMPTY = "Run the lesson to see its loss curve."
@@ -175,6 +176,11 @@ class LossCanvas(PlotextPlot):
         self.owner.draw(self.plt, self.size.width)
         return super().render()
 
+    def render_lines(self, crop):
+        """Paint (plotext's figure, parsed into lines), timing it: the owner paces redraws by it."""
+        with self.owner.pacer.drawing():
+            return super().render_lines(crop)
+
 
 class LossPlot(Vertical, can_focus=True):
     """Training loss per step (smoothed, raw faint), test loss and accuracy per epoch, and a ghost."""
@@ -189,6 +195,8 @@ class LossPlot(Vertical, can_focus=True):
         """Each lesson's previous run: its smoothed curve, down-sampled."""
         self.log_scale = False
         """True to plot log10 of the loss."""
+        self.pacer = Pacer(REDRAW_INTERVAL, DRAW_SHARE)
+        """When new points may be drawn next."""
         self._dirty = False
         self._empty_text = EMPTY
         self._shown_state: tuple[bool, str] | None = None
@@ -203,6 +211,10 @@ class LossPlot(Vertical, can_focus=True):
         """Redraw on a timer, never per event."""
         self.set_interval(REDRAW_INTERVAL, self.flush)
         self._show_state()
+
+    def on_show(self) -> None:
+        """Brought to the front: draw what arrived while hidden, without waiting for the timer."""
+        self.call_after_refresh(self.flush, True)
 
     @property
     def ghost(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -240,11 +252,12 @@ class LossPlot(Vertical, can_focus=True):
         self.history = LossHistory(self.history.lesson)
         self._empty_text = EMPTY
         self._dirty = True
-        self.flush()
+        self.flush(now=True)
 
-    def flush(self) -> None:
-        """Redraw now if new points arrived (the plot builds only if it is on screen)."""
-        if not self._dirty or not self.is_mounted:
+    def flush(self, now: bool = False) -> None:
+        """Redraw if new points arrived and the last redraw's cost allows it, or `now` (a key was
+        pressed); the plot builds only if it is on screen."""
+        if not self._dirty or not self.is_mounted or not (now or self.pacer.due()):
             return
         self._dirty = False
         self._show_state()
@@ -314,4 +327,4 @@ class LossPlot(Vertical, can_focus=True):
         """Switch the y axis between the loss and log10 of the loss."""
         self.log_scale = not self.log_scale
         self._dirty = True
-        self.flush()
+        self.flush(now=True)

@@ -9,7 +9,8 @@ from textual.widget import Widget
 
 
 class SummaryLine(Widget):
-    """A line of text updated often: `set()` repaints only on a change, and re-lays out only when it may wrap."""
+    """A line of text updated often: `set()` repaints only on a change, and re-lays out only when
+    the text's height changes."""
 
     DEFAULT_CSS = """
     SummaryLine {
@@ -26,14 +27,23 @@ class SummaryLine(Widget):
         """The text shown (a str or Rich Text)."""
 
     def set(self, text: Any) -> None:
-        """Show `text`, repainting only if it differs."""
+        """Show `text`, repainting only if it differs (and re-laying out only if its height does)."""
         if text == self.content:
             return
         width = self.content_size.width
-        fits = width > 0 and len(str(text)) <= width and len(str(self.content)) <= width
+        same_height = width > 0 and self._height(text, width) == self._height(self.content, width)
         self.content = text
-        self.refresh(layout=not fits)
+        self.refresh(layout=not same_height)
+
+    def _height(self, text: Any, width: int) -> int:
+        """Lines `text` takes when wrapped to `width` cells."""
+        return len(self._as_text(text).wrap(self.app.console, width))
+
+    @staticmethod
+    def _as_text(text: Any) -> Text:
+        """A str or Rich Text as Rich Text."""
+        return text if isinstance(text, Text) else Text(str(text))
 
     def render(self) -> Text:
         """The text, wrapped where it is too long for one line."""
-        return self.content if isinstance(self.content, Text) else Text(str(self.content))
+        return self._as_text(self.content)

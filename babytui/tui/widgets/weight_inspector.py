@@ -12,6 +12,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import DataTable, Static
 
 from .summary_line import SummaryLine
+from ..pacing import DRAW_SHARE, Pacer
 from ..render import (
     np,
     compact,
@@ -26,7 +27,7 @@ from ..render import (
 )
 
 REDRAW_INTERVAL = 0.5
-"""Seconds between table updates while snapshots arrive."""
+"""Seconds between table updates while snapshots arrive, at the least (a slow update waits longer)."""
 MAX_VALUES = 20_000
 """Values drawn at most in one heatmap; a bigger matrix shows its top-left corner."""
 EMPTY = "Run the lesson to see every weight of its model, live."
@@ -164,8 +165,11 @@ class WeightInspector(Vertical, can_focus=False):
         """The parameter whose values are shown."""
         self.empty_text = EMPTY
         """What the inspector says with no snapshot."""
+        self.pacer = Pacer(REDRAW_INTERVAL, DRAW_SHARE)
+        """When the next snapshot may be drawn."""
         self._dirty = False
         self._drawn_detail: tuple[Any, ...] = ()
+        self._detail_size: tuple[int, int] | None = None  # (width, lines) of the values last drawn
 
     def compose(self) -> ComposeResult:
         """A summary line, the table of parameters and the values of the selected one."""
@@ -180,6 +184,11 @@ class WeightInspector(Vertical, can_focus=False):
         """Update at a bounded rate, not per snapshot."""
         self.set_interval(REDRAW_INTERVAL, self.flush)
         self.query_one("#weights-table").display = False
+
+    def on_show(self) -> None:
+        """Brought to the front: draw what arrived while hidden, without waiting for the timer."""
+        if self._dirty:
+            self.call_after_refresh(self.flush, True)
 
     def handle_event(self, event: Any) -> None:
         """Keep the newest snapshot (and lesson 5's before and after); the timer draws it."""
@@ -210,12 +219,18 @@ class WeightInspector(Vertical, can_focus=False):
             self.flush()
 
     def flush(self, force: bool = False) -> None:
-        """Update the table and the values shown, if something changed and the view is on screen."""
+        """Update the table and the values shown, if something changed and the view is on screen
+        (and the last update's cost allows it, unless `force`)."""
         if not self.is_mounted or not (self._dirty or force):
             return
-        if not force and self.region.area == 0:
-            return  # hidden behind another tab: draw when shown
+        if not force and (self.region.area == 0 or not self.pacer.due()):
+            return  # hidden behind another tab (drawn when shown), or the last update was costly
         self._dirty = False
+        with self.pacer.drawing():
+            self._update()
+
+    def _update(self) -> None:
+        """Fill the table with the newest snapshot's statistics and draw the selected values."""
         table = self.query_one("#weights-table", DataTable)
         summary = self.query_one("#weights-summary", SummaryLine)
         snap = self.snapshot
@@ -260,6 +275,7 @@ class WeightInspector(Vertical, can_focus=False):
         values = self.query_one("#weights-values", Static)
         if snap is None or name is None or name not in snap.params:
             values.update("")
+            self._detail_size = None
             return
         width = max(20, self.query_one("#weights-detail").content_size.width or self.size.width or 80)
         key = (id(snap), name, width, id(self.before), id(self.after))
@@ -274,10 +290,14 @@ class WeightInspector(Vertical, can_focus=False):
             )
             values.styles.width = "auto"
             values.update(Group(title, body))
+            self._detail_size = None
             return
         lines = value_lines(as_array(snap.params[name]), width)
         for line in lines:
             line.no_wrap = True
         # as wide as the widest line, so a big picture scrolls sideways instead of wrapping
-        values.styles.width = max(width, *(line.cell_len for line in lines))
-        values.update(Group(title, *lines))
+        size = (max(width, *(line.cell_len for line in lines)), len(lines))
+        values.styles.width = size[0]
+        # the same size as last time (a new snapshot of the same tensor): repaint, no new layout
+        values.update(Group(title, *lines), layout=size != self._detail_size)
+        self._detail_size = size
