@@ -23,11 +23,17 @@ from babytui.tui.app import BabytuiApp
 
 class FirstFrame(BabytuiApp):
     CSS_PATH = os.path.join(os.path.dirname(sys.modules[BabytuiApp.__module__].__file__), "app.tcss")
+    reported = False
 
-    def on_mount(self):
-        self.call_after_refresh(self.painted)
-
-    def painted(self):
+    def _display(self, screen, renderable):
+        # Where the app hands a frame to the terminal: the first one with lesson 1 on it counts.
+        super()._display(screen, renderable)
+        if renderable is None or self._batch_count or self.reported:
+            return
+        from babytui.tui.widgets.lesson_pane import LessonPane
+        if not self.query(LessonPane) or not self.query_one(LessonPane).region.area:
+            return
+        self.reported = True
         seconds = time.time() - float(os.environ["BABYTUI_T0"])
         print(json.dumps({"seconds": seconds, "torch": "torch" in sys.modules}), file=sys.__stdout__, flush=True)
         self.exit()
