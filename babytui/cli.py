@@ -90,10 +90,7 @@ def _lesson_and_settings(args: argparse.Namespace):
         raise SettingsError("lesson", f"{args.lesson!r} is not a lesson number: choose 1 to 14") from None
     lesson = get_lesson(number)
     values = {name: getattr(args, name) for name in FIELDS if getattr(args, name, None) is not None}
-    settings = lesson.settings(values)
-    if lesson.is_image and settings.dataset == "folder" and not settings.data_root:
-        raise SettingsError("data_root", "--dataset folder needs --data-root: the folder of images, one sub-folder per class")
-    return lesson, settings
+    return lesson, lesson.settings(values)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,10 +386,10 @@ def _runs_rm(store, ref: str, yes: bool) -> int:
 
 
 def _load_data(settings):
-    """An image lesson's dataset on its device, with a download bar and warnings on stderr."""
+    """An image lesson's dataset on its device, with a progress bar and warnings on stderr."""
     from .core.train import lesson_data
 
-    bar = DownloadBar(sys.stderr)
+    bar = LoadBar(sys.stderr)
     try:
         data = lesson_data(settings, progress=bar)
     finally:
@@ -407,7 +404,7 @@ def _data(args: argparse.Namespace) -> int:
     from .core.data import describe_data, ensure_cifar10, path_errors
 
     if args.data_command == "download":
-        bar = DownloadBar(sys.stderr)
+        bar = LoadBar(sys.stderr)
         try:
             with path_errors(args.data_root):
                 folder = ensure_cifar10(args.data_root or None, progress=bar)
@@ -472,17 +469,20 @@ class LiveLine:
             self._shown = False
 
 
-class DownloadBar(LiveLine):
-    """A download's progress: bytes, rate and time left."""
+class LoadBar(LiveLine):
+    """Loading a dataset (a download, reading images): how much, how fast, how long is left."""
 
     def __call__(self, event) -> None:
-        """Show a DownloadProgress."""
+        """Show a LoadProgress: a download always, reading images once it has taken a second
+        (a small or cached folder stays quiet)."""
+        if event.unit == "images" and event.elapsed < 1.0:
+            return
         if not self.due(event.total is not None and event.done >= event.total):
             return
         if event.fraction is not None:
-            self.show(f"downloading CIFAR-10 {self.bar(event.fraction)} {100 * event.fraction:5.1f}%  {event.amounts()}")
+            self.show(f"{event.title} {self.bar(event.fraction)} {100 * event.fraction:5.1f}%  {event.amounts()}")
         else:
-            self.show(f"downloading CIFAR-10: {event.amounts()}")
+            self.show(f"{event.title}: {event.amounts()}")
 
 
 def _indent(text: str) -> str:

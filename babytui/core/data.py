@@ -12,7 +12,8 @@ from typing import Iterator
 
 import torch
 
-from .download import CIFAR10_FOLDER, TEMP_PREFIX, ProgressCallback, cache_dir, download_cifar10, verify_cifar10
+from .download import CIFAR10_FOLDER, TEMP_PREFIX, cache_dir, download_cifar10, verify_cifar10
+from .progress import ProgressCallback
 from .errors import DataError
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -209,11 +210,20 @@ def folder_cache_dir() -> Path:
     return cache_dir() / "folders"
 
 
-def load_image_folder(root: str | Path, device: torch.device | str = "cpu", *, cache: bool = True) -> ImageData:
-    """A folder with one sub-folder of images per class (optionally under train/ and test/)."""
+def load_image_folder(
+    root: str | Path,
+    device: torch.device | str = "cpu",
+    *,
+    cache: bool = True,
+    progress: ProgressCallback | None = None,
+) -> ImageData:
+    """A folder with one sub-folder of images per class (optionally under train/ and test/).
+
+    `progress` hears how decoding the images goes, the first time (later loads come from a cache).
+    """
     from .folder import load_folder
 
-    tensors, classes, skipped = load_folder(root, cache=folder_cache_dir() if cache else None)
+    tensors, classes, skipped = load_folder(root, cache=folder_cache_dir() if cache else None, progress=progress)
     warnings = ()
     if skipped:
         warnings = (f"skipped {skipped:,} unreadable image file{'s' if skipped != 1 else ''} in {root}",)
@@ -231,7 +241,8 @@ def load_images(
 ) -> ImageData:
     """The image dataset a lesson's settings name, on `device`.
 
-    `progress` hears how a CIFAR-10 download goes; warnings (skipped files) are in `.warnings`.
+    `progress` hears how a CIFAR-10 download or reading a folder of images goes, and may stop
+    it; warnings (skipped files) are in `.warnings`.
     """
     with path_errors(data_root):
         if dataset == "cifar10":
@@ -239,7 +250,7 @@ def load_images(
         if dataset == "shapes":
             return load_shapes(device)
         if dataset == "folder":
-            return load_image_folder(data_root, device)
+            return load_image_folder(data_root, device, progress=progress)
     raise DataError(f"unknown dataset {dataset!r}")
 
 

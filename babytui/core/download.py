@@ -13,14 +13,12 @@ import os
 import shutil
 import tarfile
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .errors import DataError
+from .progress import ProgressCallback, Reporter
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 """The official archive; $BABYTUI_CIFAR10_URL overrides it (for a mirror)."""
@@ -40,54 +38,6 @@ CIFAR10_FILE_MD5 = {
 TEMP_PREFIX = ".babytui-download-"
 """Name start of the temporary folders a download works in."""
 _CHUNK = 1 << 16
-
-
-@dataclass(frozen=True)
-class DownloadProgress:
-    """How far a download has got; sent to the progress callback a few times a second."""
-
-    done: int
-    """Bytes received so far."""
-    total: int | None
-    """Bytes expected, or None when the server does not say."""
-    rate: float
-    """Bytes per second since the download began."""
-    elapsed: float
-    """Seconds since the download began."""
-
-    @property
-    def fraction(self) -> float | None:
-        """Share done, 0-1, or None when the size is unknown."""
-        return min(1.0, self.done / self.total) if self.total else None
-
-    @property
-    def eta(self) -> float | None:
-        """Seconds left at the current rate, or None when unknown."""
-        if not self.total or self.rate <= 0:
-            return None
-        return max(0.0, (self.total - self.done) / self.rate)
-
-    def amounts(self) -> str:
-        """What arrived, how fast and how long is left: "58.0 MB of 170.5 MB  5.1 MB/s  30s left"."""
-        from .runs import format_duration
-
-        size = format_bytes(self.done) + (f" of {format_bytes(self.total)}" if self.total else "")
-        left = f"  {format_duration(self.eta)} left" if self.eta is not None else ""
-        return f"{size}  {format_bytes(self.rate)}/s{left}"
-
-
-def format_bytes(count: float) -> str:
-    """A size as 12.3 MB."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"
-
-
-ProgressCallback = Callable[[DownloadProgress], None]
-"""Called with each DownloadProgress; must be quick. It may raise DownloadCancelled to stop the
-download (nothing is kept); any other exception is a bug."""
 
 
 def cifar10_url() -> str:
@@ -121,12 +71,10 @@ def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: flo
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataError(f"could not download CIFAR-10 into {root} from {url} ({reason}); {offline}") from None
-    started = time.monotonic()
-    last = 0.0
-    done = 0
     with response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        reporter = Reporter("downloading CIFAR-10", total, progress)
         try:
             with open(dest, "wb") as f:
                 while True:
@@ -135,27 +83,20 @@ def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: flo
                         break
                     f.write(block)
                     md5.update(block)
-                    done += len(block)
-                    now = time.monotonic()
-                    if progress is not None and now - last >= 0.1:
-                        last = now
-                        elapsed = now - started
-                        progress(DownloadProgress(done, total, done / elapsed if elapsed > 0 else 0.0, elapsed))
+                    reporter.add(len(block))
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise _space_error(dest.parent) from None
             if isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError)) or exc.errno is None:
-                raise DataError(f"the download from {url} broke off after {done:,} bytes ({exc}); try again") from None
+                raise DataError(f"the download from {url} broke off after {reporter.done:,} bytes ({exc}); try again") from None
             raise _os_error("write", dest, exc) from None
-        except DataError:  # DownloadCancelled from the progress callback
+        except DataError:  # LoadCancelled from the progress callback
             raise
         except Exception as exc:  # http.client.IncompleteRead and friends: the connection broke
-            raise DataError(f"the download from {url} broke off after {done:,} bytes ({type(exc).__name__}); try again") from None
-    if total is not None and done != total:
-        raise DataError(f"the download from {url} broke off after {done:,} of {total:,} bytes; try again")
-    if progress is not None:
-        elapsed = time.monotonic() - started
-        progress(DownloadProgress(done, total or done, done / elapsed if elapsed > 0 else 0.0, elapsed))
+            raise DataError(f"the download from {url} broke off after {reporter.done:,} bytes ({type(exc).__name__}); try again") from None
+    if total is not None and reporter.done != total:
+        raise DataError(f"the download from {url} broke off after {reporter.done:,} of {total:,} bytes; try again")
+    reporter.finish()
     return md5.hexdigest()
 
 

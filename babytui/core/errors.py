@@ -26,8 +26,8 @@ class DataError(BabytuiError):
     """A dataset is missing, incomplete or unreadable."""
 
 
-class DownloadCancelled(DataError):
-    """The user stopped a download; nothing of it was kept."""
+class LoadCancelled(DataError):
+    """The user stopped loading a dataset (a download, reading a folder); nothing of it was kept."""
 
 
 class DivergedError(BabytuiError):

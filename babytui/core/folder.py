@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .errors import DataError
+from .progress import ProgressCallback, Reporter
 
 IMAGE_EXTENSIONS = frozenset(
     (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
@@ -103,7 +104,7 @@ def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
 def list_folder(root: str | Path) -> FolderListing:
     """Find the classes and image files under `root`, or raise DataError saying what is wrong."""
     if not str(root).strip():  # Path("") would quietly mean the current folder
-        raise DataError("--dataset folder needs --data-root: the folder of images, one sub-folder per class")
+        raise DataError("the folder dataset needs a data root: the folder of images, one sub-folder per class")
     root = Path(root).expanduser()
     if not root.exists():
         raise DataError(f"image folder {root} does not exist")
@@ -135,16 +136,26 @@ def list_folder(root: str | Path) -> FolderListing:
     return FolderListing(root, classes, tuple(train), tuple(test), split, digest.hexdigest())
 
 
-def _decode(files: tuple[tuple[str, int], ...], workers: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _decode(
+    files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Decode files into uint8 (N, 3, 32, 32) and labels; also the count of unreadable ones."""
     paths = [p for p, _ in files]
     batches = [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
+    results: list[bytes | None] = []
     if workers > 1 and len(batches) > 1:
         # Pillow lets go of the GIL while decoding, so threads share the work well enough.
-        with ThreadPoolExecutor(workers) as pool:
-            results = [image for batch in pool.map(_read_many, batches) for image in batch]
+        pool = ThreadPoolExecutor(workers)
+        try:
+            for batch in pool.map(_read_many, batches):
+                results.extend(batch)
+                reporter.add(len(batch))  # may raise LoadCancelled
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # a stop leaves the batches not yet begun
     else:
-        results = [image for batch in batches for image in _read_many(batch)]
+        for batch in batches:
+            results.extend(_read_many(batch))
+            reporter.add(len(batch))
     keep = [i for i, image in enumerate(results) if image is not None]
     labels = torch.tensor([files[i][1] for i in keep], dtype=torch.int64)
     if not keep:
@@ -162,11 +173,16 @@ def split_by_seed(count: int, seed: int = SPLIT_SEED) -> tuple[torch.Tensor, tor
 
 
 def load_folder(
-    root: str | Path, *, cache: Path | None = None, workers: int | None = None
+    root: str | Path,
+    *,
+    cache: Path | None = None,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, torch.Tensor], tuple[str, ...], int]:
     """Both splits of an image folder as uint8 tensors, its classes and the count of skipped files.
 
-    `cache` is a folder for the decoded tensors (None: no caching). Raises DataError.
+    `cache` is a folder for the decoded tensors (None: no caching); `progress` hears how the
+    decoding goes (not a load from the cache) and may stop it. Raises DataError.
     """
     listing = list_folder(root)
     cache_file = cache / f"{listing.key}.pt" if cache is not None else None
@@ -177,11 +193,13 @@ def load_folder(
         except Exception:
             pass  # a damaged cache is rebuilt below
     workers = workers or min(4, os.cpu_count() or 1)
-    train_images, train_labels, skipped = _decode(listing.train, workers)
-    if listing.split:
-        test_images, test_labels, skipped_test = _decode(listing.test, workers)
-        skipped += skipped_test
     total = len(listing.train) + len(listing.test)
+    reporter = Reporter("reading images", total, progress, unit="images")
+    train_images, train_labels, skipped = _decode(listing.train, workers, reporter)
+    if listing.split:
+        test_images, test_labels, skipped_test = _decode(listing.test, workers, reporter)
+        skipped += skipped_test
+    reporter.finish()
     if len(train_images) + (len(test_images) if listing.split else 0) == 0:
         raise DataError(f"none of the {total:,} image files in {listing.root} could be read")
     if not listing.split:

@@ -234,4 +234,7 @@ def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any])
                 raise SettingsError(name, f"does not apply to this lesson (it has: {', '.join(fields)})")
             raise SettingsError(name, "is not a setting")
         changes[name] = parse_value(name, value)
-    return base.replace(**changes)
+    settings = base.replace(**changes)
+    if "dataset" in fields and settings.dataset == "folder" and not settings.data_root.strip():
+        raise SettingsError("data_root", "the folder dataset needs a data root: the folder of images, one sub-folder per class")
+    return settings

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from .data import ImageData, load_images, normalize
 from .device import resolve_device
-from .download import ProgressCallback
+from .progress import ProgressCallback
 from .errors import DivergedError, RunError
 from .events import (
     Checkpoint,

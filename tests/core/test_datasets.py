@@ -15,7 +15,7 @@ from babytui.cli import main
 from babytui.core import data as data_module
 from babytui.core import folder as folder_module
 from babytui.core.data import ImageData, load_image_folder, load_images, load_shapes
-from babytui.core.errors import DataError
+from babytui.core.errors import DataError, LoadCancelled, SettingsError
 from babytui.core.export import render_script
 from babytui.core.lessons import get_lesson
 from babytui.core.settings import DATASETS, FIELDS
@@ -119,6 +119,25 @@ def test_a_folder_becomes_32x32_rgb_with_class_names_and_a_fixed_split(tmp_path)
     assert (cats[:, 0].float().mean((1, 2)) > 150).all()
 
 
+@pytest.mark.parametrize("batch", [256, 2])  # one batch, read here; many, shared by threads
+def test_reading_a_folder_reports_progress_and_can_be_stopped(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(folder_module, "_BATCH", batch)
+    heard = []
+    load_images("folder", str(_folder(tmp_path / "pets")), CPU, progress=heard.append)
+    last = heard[-1]
+    assert last.title == "reading images" and last.done == last.total == 13  # the broken file counts too
+    assert last.amounts().startswith("13 of 13 images")
+    other = _folder(tmp_path / "more", per_class=3)
+
+    def stop(progress):
+        raise LoadCancelled("stopped reading images")
+
+    with pytest.raises(LoadCancelled):
+        load_images("folder", str(other), CPU, progress=stop)
+    assert len(list((tmp_path / "cache").rglob("*.pt"))) == 1  # only the folder read to the end is cached
+    assert len(load_images("folder", str(other), CPU).train_images) > 0
+
+
 def test_a_folder_with_train_and_test_keeps_its_split(tmp_path):
     root = tmp_path / "split"
     for split, count in (("train", 4), ("test", 2)):
@@ -186,7 +205,13 @@ def test_an_unreadable_folder_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_folder_needs_a_data_root(capsys):
     assert main(["train", "--lesson", "10", "--dataset", "folder"]) == 2
-    assert "--data-root" in capsys.readouterr().err
+    assert "error: --data-root: the folder dataset needs a data root" in capsys.readouterr().err
+    # The app's form shows the same reason under its data root field, from the same validation.
+    lesson = get_lesson(10)
+    with pytest.raises(SettingsError, match="the folder dataset needs a data root") as caught:
+        lesson.settings({"dataset": "folder"})
+    assert caught.value.field == "data_root"
+    assert lesson.settings({"dataset": "folder", "data_root": "/photos"}).data_root == "/photos"
 
 
 def test_cifar10_roots_that_are_wrong(tmp_path):

@@ -19,7 +19,7 @@ import torch
 from babytui.cli import main
 from babytui.core import download
 from babytui.core.data import load_images
-from babytui.core.errors import DataError, DownloadCancelled
+from babytui.core.errors import DataError, LoadCancelled
 
 torch.set_num_threads(1)
 
@@ -182,9 +182,9 @@ def test_a_download_stopped_from_its_progress_callback_leaves_nothing(server, tm
 
     def stop(progress):
         heard.append(progress)
-        raise DownloadCancelled("the download was stopped")
+        raise LoadCancelled("the download was stopped")
 
-    with pytest.raises(DownloadCancelled, match="stopped"):
+    with pytest.raises(LoadCancelled, match="stopped"):
         load_images("cifar10", str(root), torch.device("cpu"), progress=stop)
     assert len(heard) == 1 and not root.exists()  # the folder this call made went again
 
