@@ -13,6 +13,7 @@ from textual.message import Message
 
 from babytui.core.events import short_result
 from babytui.core.lessons import Lesson
+from babytui.core.settings import FIELDS
 
 from .core_bridge import use_training_threads
 from .widgets.output_area import OutputArea
@@ -62,10 +63,10 @@ class Training(App[int]):
 
     @dataclass
     class DataProgress(Message):
-        """The worker is downloading CIFAR-10 before the run can start."""
+        """The worker is loading the data (a download, reading images) before the run can start."""
 
         progress: Any
-        """The core's DownloadProgress."""
+        """The core's LoadProgress."""
 
     @dataclass
     class TrainingFailed(Message):
@@ -76,7 +77,7 @@ class Training(App[int]):
         message: str
         """What went wrong, for the user."""
         cancelled: bool = False
-        """The user stopped it before it began (a download): not a failure."""
+        """The user stopped it before it began (while the data loaded): not a failure."""
 
     @dataclass
     class TrainingEnded(Message):
@@ -107,7 +108,7 @@ class Training(App[int]):
             return
         settings, errors = check(self.lesson, form.values())  # what is in the form now, not a cached verdict
         if settings is None:
-            reason = "; ".join(f"{name}: {why}" for name, why in errors.items())
+            reason = "; ".join(f"{FIELDS[name].label if name in FIELDS else name}: {why}" for name, why in errors.items())
             self.notify(reason, title="Cannot run", severity="error")
             return
         if not self.core_loaded:
@@ -135,22 +136,24 @@ class Training(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="training")
     def train_lesson(self, lesson: Lesson, settings: Any, control: Any, resume: Any = None, done: Any = None) -> None:
         """Load the data, run the core's training loop, save the run; never touch a widget here."""
-        from babytui.core.errors import BabytuiError, DownloadCancelled
+        from babytui.core.errors import BabytuiError, LoadCancelled
         from babytui.core.events import Note
         from babytui.core.runs import start_recording
         from babytui.core.train import lesson_data, train
 
-        def downloading(progress: Any) -> None:
-            """Pass a download's progress on; end the download once the run is stopped."""
+        def loading(progress: Any) -> None:
+            """Pass on how loading the data goes; end it once the run is stopped."""
             if control.stop_event.is_set():
-                raise DownloadCancelled("the CIFAR-10 download was stopped; nothing of it was kept")
+                raise LoadCancelled(f"stopped {progress.title}; nothing of it was kept")
             self.post_message(self.DataProgress(progress))
 
         recorder = None
         try:
             use_training_threads()
             # The data first: a dataset that is missing or won't load leaves no saved run behind.
-            data = lesson_data(settings, progress=downloading) if lesson.is_image else None
+            data = lesson_data(settings, progress=loading) if lesson.is_image else None
+            if control.stop_event.is_set():  # stopped while the data loaded: nothing to save
+                raise LoadCancelled("stopped before training began")
             recorder, warning = start_recording(lesson, settings, resume)
             state = resume[1] if resume else None
             for event in train(lesson, settings, data=data, control=control, checkpoints=recorder is not None, resume=state):
@@ -164,7 +167,7 @@ class Training(App[int]):
                 if warning:
                     self.post_message(self.TrainingEvent(Note("this run is not saved", warning)))
                     warning = None
-        except DownloadCancelled as exc:
+        except LoadCancelled as exc:
             self.post_message(self.TrainingFailed(lesson.number, str(exc), cancelled=True))
         except BabytuiError as exc:
             if recorder is not None:
@@ -195,11 +198,11 @@ class Training(App[int]):
             self.update_controls()
 
     def on_training_data_progress(self, message: DataProgress) -> None:
-        """Show how far the download has got."""
-        self.query_one(StatusLine).download(message.progress)
+        """Show how far loading the data has got."""
+        self.query_one(StatusLine).loading(message.progress)
 
     def on_training_training_failed(self, message: TrainingFailed) -> None:
-        """Show why training failed (or that its download was stopped); the app goes on."""
+        """Show why training failed (or that it was stopped while its data loaded); the app goes on."""
         if message.cancelled:
             self.notify(f"Lesson {message.lesson}: {message.message}.", timeout=5)
             self.query_one(StatusLine).set_state("stopped")

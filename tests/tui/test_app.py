@@ -110,6 +110,22 @@ async def test_a_bad_value_blocks_run_and_says_why(text: str, reason: str) -> No
         assert not error.display and not run_button.disabled
 
 
+async def test_a_folder_without_a_data_root_is_refused_until_one_is_typed() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 10)
+        app.query_one(SettingsForm).set_value("dataset", "folder")
+        await pilot.pause()
+        error = app.query_one("#error-data_root", Label)
+        await wait_until(pilot, lambda: error.display)
+        assert "the folder dataset needs a data root" in str(error.render())
+        assert app.query_one("#button-run", Button).disabled
+        await type_into(pilot, "data_root", "/photos/pets")
+        await wait_until(pilot, lambda: not error.display)
+        assert not app.query_one("#button-run", Button).disabled
+
+
 async def test_odd_input_never_crashes() -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -202,27 +218,30 @@ def status_text(app: BabytuiApp) -> str:
     return str(app.query_one(StatusLine).render())
 
 
-async def test_a_download_shows_in_the_status_line_and_stop_ends_it(monkeypatch) -> None:
-    from babytui.core.download import DownloadProgress
+@pytest.mark.parametrize(
+    "title, unit, total, shown",
+    [("downloading CIFAR-10", "bytes", 170_000_000, "MB of 170.0 MB"), ("reading images", "images", 60_000, "of 60,000 images")],
+)
+async def test_loading_data_shows_in_the_status_line_and_stop_ends_it(monkeypatch, title, unit, total, shown) -> None:
+    from babytui.core.progress import LoadProgress
 
-    total = 170_000_000
-
-    def downloading(dataset, root, device, *, progress=None, **options):
-        """A CIFAR-10 download at 2 MB/s that only the app's stop ends."""
-        for chunk in range(1, 500):
-            progress(DownloadProgress(chunk * 1_000_000, total, 2_000_000.0, chunk / 2))
+    def loading(dataset, root, device, *, progress=None, **options):
+        """Loading that only the app's stop ends."""
+        for step in range(1, 500):
+            done = step * total // 1000
+            progress(LoadProgress(title, done, total, done / (step / 10), step / 10, unit))
             time.sleep(0.02)
-        raise AssertionError("the download was never stopped")
+        raise AssertionError("loading was never stopped")
 
-    monkeypatch.setattr("babytui.core.train.load_images", downloading)
+    monkeypatch.setattr("babytui.core.train.load_images", loading)
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await run_lesson(pilot, 14)
-        await wait_until(pilot, lambda: "downloading CIFAR-10" in status_text(app))
-        assert "MB of 170.0 MB" in status_text(app) and "MB/s" in status_text(app) and "left" in status_text(app)
+        await wait_until(pilot, lambda: title in status_text(app))
+        assert shown in status_text(app) and "/s" in status_text(app) and "left" in status_text(app)
         await pilot.press("x")
         await wait_until(pilot, lambda: app.running_lesson is None)
-        assert any("download was stopped; nothing of it was kept" in n for n in notifications(app))
+        assert any(f"stopped {title}; nothing of it was kept" in n for n in notifications(app))
         assert "stopped" in status_text(app) and "failed" not in str(app.query_one(LessonSidebar).render())
     assert RunStore().summaries() == []  # a run that never began is not saved
 

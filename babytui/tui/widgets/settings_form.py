@@ -25,7 +25,8 @@ def check(lesson: Lesson, values: dict[str, str]) -> tuple[Any, dict[str, str]]:
         try:
             lesson.settings({name: text})
         except SettingsError as exc:
-            errors[exc.field] = exc.reason
+            if exc.field == name:  # a reason about another field hangs on the other values: checked below
+                errors[name] = exc.reason
         except Exception as exc:  # never let odd input crash the form
             errors[name] = f"{type(exc).__name__}: {exc}"
     if errors:

@@ -42,8 +42,8 @@ class StatusLine(Widget):
         self.eta = ""
         """Time left, in words."""
         self._latest: Any = None
-        self.download_progress: Any = None
-        """The DownloadProgress of a CIFAR-10 download under way, else None."""
+        self.load_progress: Any = None
+        """The LoadProgress of data being loaded (downloaded, read) before a run, else None."""
         self._dirty = True
         self._drawn_at = 0.0
         self._pending: Any = None  # the one-shot timer of a redraw held back, if any
@@ -56,14 +56,14 @@ class StatusLine(Widget):
     def set_state(self, state: str) -> None:
         """The word for what training is doing."""
         self.state = state
-        self.download_progress = None
+        self.load_progress = None
         self._changed()
 
-    def download(self, progress: Any) -> None:
-        """Show how far a CIFAR-10 download has got (a DownloadProgress), at most 20 times a second."""
+    def loading(self, progress: Any) -> None:
+        """Show how far loading the data has got (a LoadProgress), at most 20 times a second."""
         done = progress.total is not None and progress.done >= progress.total
-        self.download_progress = None if done else progress
-        self.state = "loading data" if done else "downloading CIFAR-10"
+        self.load_progress = None if done else progress
+        self.state = "loading data" if done else progress.title
         self._dirty = True
         self._throttled()
 
@@ -72,7 +72,7 @@ class StatusLine(Widget):
         self.epoch = self.epochs = self.step = self.total = 0
         self.rate = self.eta = ""
         self._latest = None
-        self.download_progress = None
+        self.load_progress = None
         self.state = "ready"
         self._changed()
 
@@ -153,8 +153,8 @@ class StatusLine(Widget):
 
     def render(self) -> Content:
         """State, device, dataset, epoch and step; the bar and percentage; speed and time left."""
-        if self.download_progress is not None:
-            return self._bar(f" {self.state} ", self.download_progress.fraction or 0.0, f" {self.download_progress.amounts()} ")
+        if self.load_progress is not None:
+            return self._bar(f" {self.state} ", self.load_progress.fraction or 0.0, f" {self.load_progress.amounts()} ")
         where = [self.state, self.device]
         if self.dataset:
             where.append(self.dataset)
