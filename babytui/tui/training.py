@@ -195,6 +195,8 @@ class Training(App[int]):
         if type(event).__name__ == "Finished":
             self.query_one(LessonSidebar).set_result(event.lesson, "•" if event.stopped else "✓", result_text(event))
         elif type(event).__name__ == "RunStarted":
+            if self.control is not None and self.control.paused:  # started by the step key
+                self.query_one(StatusLine).set_state("paused")
             self.update_controls()
 
     def on_training_data_progress(self, message: DataProgress) -> None:

@@ -21,7 +21,7 @@ from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from tui_helpers import go_to, ready, run_lesson, wait_until
+from tui_helpers import go_to, ready, run_lesson, tiny_image_data, wait_until
 
 SIZE = (100, 32)
 
@@ -192,6 +192,31 @@ async def test_pause_step_and_stop_an_image_lesson(tiny_images, training_loop) -
         assert item.mark == "•" and item.result.startswith("acc ")
         assert "stopped" in log_text(app)
         assert "ended" in training_loop
+
+
+async def test_a_step_stays_paused_after_the_data_took_a_while(monkeypatch) -> None:
+    from babytui.core.progress import LoadProgress
+
+    data = tiny_image_data()
+
+    def reading(dataset, root, device, *, progress=None, **options):
+        progress(LoadProgress("reading images", 32, 96, 100.0, 0.3, "images"))
+        time.sleep(0.2)
+        return data.to(device)
+
+    monkeypatch.setattr("babytui.core.train.load_images", reading)
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        app.query_one(LessonSidebar).focus()
+        status = app.query_one(StatusLine)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: status.step == 1)
+        await pilot.pause(0.3)
+        assert app.control.paused and status.state == "paused" and "paused" in status_text(app)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.running_lesson is None)
 
 
 async def test_quitting_mid_run_ends_the_worker(tiny_images, training_loop) -> None:

@@ -112,9 +112,8 @@ class StatusLine(Widget):
             self._throttled()
             return
         if name == "RunStarted":
-            state = "paused" if self.state == "paused" else "running"
             self.reset()
-            self.state = state
+            self.state = "running"  # the app says "paused" instead when the run waits for a step
             self.device = event.device
             self.dataset = event.dataset
             self.epochs = event.epochs
