@@ -522,15 +522,16 @@ class RunStore:
         return matches[0]
 
     def delete(self, run: Run) -> None:
-        """Remove a run's folder; RunError while it is being written or cannot be removed."""
-        if run.is_running():
-            raise RunError(f"run {run.id} is being written right now; stop it first")
-        doomed = run.path.with_name(f".deleting-{run.id}")
+        """Remove a run's folder; RunError while another process writes it or when it cannot be removed."""
+        lock = run.write_lock()  # held through the rename, so no resume can start writing meanwhile
         try:
-            os.replace(run.path, doomed)  # one rename: the run is either listed whole or gone
+            os.replace(run.path, run.path.with_name(f".deleting-{run.id}"))  # one rename: listed whole or gone
         except OSError as exc:
             raise RunError(f"cannot delete run {run.id}: {_reason(exc)}") from None
-        shutil.rmtree(doomed, ignore_errors=True)
+        finally:
+            lock.release()
+        for doomed in self.root.glob(".deleting-*"):  # this one, and any a killed delete left behind
+            shutil.rmtree(doomed, ignore_errors=True)
 
     def resume_info(self, ref: str) -> tuple[Run, Lesson, Settings, dict[str, Any]]:
         """What resuming a run needs: the run, its lesson and settings and its last checkpoint."""
