@@ -141,3 +141,32 @@ async def test_a_run_that_cannot_be_saved_still_trains(monkeypatch) -> None:
         await run_lesson(pilot, 8)
         await wait_until(pilot, lambda: app.query_one(LessonSidebar).item(8).mark == "✓")
         assert "Read-only file system" in log_text(app) and "training goes on" in log_text(app)
+
+
+async def test_a_run_is_deleted_from_the_runs_screen_only_after_a_yes() -> None:
+    from babytui.tui.screens.confirm import ConfirmScreen
+
+    keep, _, _ = saved_stopped_run(stop_at=4)
+    doomed, _, _ = saved_stopped_run(stop_at=6)
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("R")
+        screen = app.screen
+        await wait_until(pilot, lambda: len(screen.rows) == 2)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(doomed.id))
+        await wait_until(pilot, lambda: screen.highlighted == doomed.id)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert doomed.id in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("n")  # no: nothing happens
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert doomed.path.exists()
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: list(screen.rows) == [keep.id])
+        assert not doomed.path.exists() and keep.path.exists()
+        assert any(f"Deleted run {doomed.id}" in n for n in notifications(app))
+    assert [r.id for r in RunStore().runs()] == [keep.id]

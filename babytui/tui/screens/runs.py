@@ -1,4 +1,4 @@
-"""The runs screen: every saved run in a table; mark two to overlay their loss curves, resume one."""
+"""The runs screen: every saved run in a table; mark two to overlay their loss curves, resume one, delete one."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from ..render import downsample
+from .confirm import ConfirmScreen
 
 COLUMNS = ("", "status", "id", "lesson", "settings", "result", "time", "device", "date")
 """The table's columns: a mark, then those of `babytui runs` with the status first (it must fit)."""
@@ -44,6 +45,7 @@ class RunsScreen(Screen[str | None]):
         Binding("escape,q", "close", "Close"),
         Binding("space", "mark", "Mark to compare"),
         Binding("enter", "resume", "Resume"),
+        Binding("d,delete", "delete", "Delete"),
         Binding("f5,ctrl+r", "reload", "Reload", show=False),
     ]
 
@@ -106,7 +108,10 @@ class RunsScreen(Screen[str | None]):
         elif not rows:
             text = f"No runs saved yet (they go to {root}). Run a lesson and it appears here."
         else:
-            text = "space marks two runs to compare their loss curves; enter resumes a stopped or crashed run; escape closes."
+            text = (
+                "space marks two runs to compare their loss curves; enter resumes a stopped or crashed run; "
+                "d deletes one; escape closes."
+            )
         self.query_one("#runs-help", Static).update(text)
         self.draw()
 
@@ -188,6 +193,39 @@ class RunsScreen(Screen[str | None]):
             self.notify(f"Run {run_id} cannot be resumed: {why}.", severity="warning")
             return
         self.dismiss(run_id)
+
+    def action_delete(self) -> None:
+        """Ask, then delete the highlighted run (its settings, metrics and checkpoint)."""
+        run_id = self.highlighted
+        if run_id is None:
+            return
+        row = self.rows[run_id]
+        if row.status == "running":
+            self.notify(f"Run {run_id} is running now; stop it first.", severity="warning")
+            return
+        what = f"lesson {row.lesson or '?'}, {row.status}" + (f", {row.result}" if row.result != "-" else "")
+        question = f"Delete run {run_id} ({what})? Its settings, metrics and checkpoint go, and cannot be brought back."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_run(run_id)
+
+        self.app.push_screen(ConfirmScreen("Delete run", question), answered)
+
+    @work(thread=True, exit_on_error=False, group="runs-delete")
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run off the interface thread, say so, and list the runs again."""
+        from babytui.core.errors import BabytuiError
+        from babytui.core.runs import RunStore
+
+        try:
+            store = RunStore()
+            store.delete(store.find(run_id))
+        except BabytuiError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Not deleted", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Deleted run {run_id}.")
+        self.app.call_from_thread(self.load_runs)
 
     def action_reload(self) -> None:
         """Read the runs again."""
