@@ -245,7 +245,7 @@ def status_text(app: BabytuiApp) -> str:
 
 @pytest.mark.parametrize(
     "title, unit, total, shown",
-    [("downloading CIFAR-10", "bytes", 170_000_000, "MB of 170.0 MB"), ("reading images", "images", 60_000, "of 60,000 images")],
+    [("downloading CIFAR-10", "bytes", 170_000_000, " of 170.0 MB"), ("reading images", "images", 60_000, "of 60,000 images")],
 )
 async def test_loading_data_shows_in_the_status_line_and_stop_ends_it(monkeypatch, title, unit, total, shown) -> None:
     from babytui.core.progress import LoadProgress

@@ -134,9 +134,9 @@ async def test_a_view_brought_to_the_front_draws_at_once(tiny_data) -> None:
         plot.pacer.due = inspector.pacer.due = lambda: False  # as if each had just taken very long
         steps = app.query_one(StatusLine).step
         await pilot.press("2")
-        await wait_until(pilot, lambda: f"step {steps}" in plain(app.query_one("#loss-summary")), 2)
+        await wait_until(pilot, lambda: f"step {steps}" in plain(app.query_one("#loss-summary")), 5)
         await pilot.press("3")
-        await wait_until(pilot, lambda: app.query_one("#weights-table", DataTable).row_count == 6, 2)
+        await wait_until(pilot, lambda: app.query_one("#weights-table", DataTable).row_count == 6, 5)
 
 
 async def test_grid_pages_filters_and_shows_the_top_3() -> None:
