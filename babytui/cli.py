@@ -151,16 +151,20 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(script)
         return 0
-    try:
-        # "x" mode: never overwrite something the user already has.
-        with open(args.output, "x", encoding="utf-8") as f:
-            f.write(script)
-    except FileExistsError:
-        raise BabytuiError(f"{args.output} already exists; choose another name or delete it first") from None
-    except OSError as exc:
-        raise BabytuiError(f"cannot write {args.output}: {exc.strerror}") from None
+    write_new_file(args.output, lambda f: f.write(script))
     print(f"wrote lesson {lesson.number} to {os.path.abspath(args.output)}", file=sys.stderr)
     return 0
+
+
+def write_new_file(path: str, write) -> None:
+    """Create `path` and fill it with `write(file)`; never overwrites what the user already has."""
+    try:
+        with open(path, "x", encoding="utf-8", newline="") as f:
+            write(f)
+    except FileExistsError:
+        raise BabytuiError(f"{path} already exists; choose another name or delete it first") from None
+    except OSError as exc:
+        raise BabytuiError(f"cannot write {path}: {exc.strerror}") from None
 
 
 RESUME_OVERRIDES = ("device", "data_root", "trust_data")
@@ -338,14 +342,7 @@ def _runs(args: argparse.Namespace) -> int:
         if args.csv == "-":
             write_csv(rows, sys.stdout)
             return 0
-        try:
-            # "x" mode: never overwrite something the user already has.
-            with open(args.csv, "x", encoding="utf-8", newline="") as f:
-                write_csv(rows, f)
-        except FileExistsError:
-            raise BabytuiError(f"{args.csv} already exists; choose another name or delete it first") from None
-        except OSError as exc:
-            raise BabytuiError(f"cannot write {args.csv}: {exc.strerror}") from None
+        write_new_file(args.csv, lambda f: write_csv(rows, f))
         print(f"wrote {len(rows)} run{'s' if len(rows) != 1 else ''} to {args.csv}", file=sys.stderr)
         return 0
     if not rows:
