@@ -23,24 +23,15 @@ from babytui.core.events import Checkpoint, Finished
 from babytui.core.lessons import get_lesson
 from babytui.core.runs import Recorder, RunStore, read_metrics
 from babytui.core.train import Control, train
+from image_data import random_image_data
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[2]
 
 
-def tiny_data(train_size: int = 40, test_size: int = 16):
+def tiny_data():
     """Random images: 10 updates an epoch at batch 4."""
-    from babytui.core.data import CIFAR10_CLASSES, ImageData
-
-    g = torch.Generator().manual_seed(0)
-    return ImageData(
-        "cifar10",
-        torch.randint(0, 256, (train_size, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.randint(0, 10, (train_size,), generator=g),
-        torch.randint(0, 256, (test_size, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.randint(0, 10, (test_size,), generator=g),
-        CIFAR10_CLASSES,
-    )
+    return random_image_data(train=40, test=16)
 
 
 LESSON = get_lesson(12)

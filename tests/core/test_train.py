@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from babytui.core import train as train_module
-from babytui.core.data import ImageData
 from babytui.core.errors import DataError, DeviceError, DivergedError
 from babytui.core.events import Checkpoint, EpochEnded, Finished, Predictions, RunStarted, StepLogged, WeightsSnapshot
 from babytui.core.lessons import get_lesson
 from babytui.core.train import Control, train
+from image_data import random_image_data
 
 
 def image_settings(number: int, root: Path, **values):
@@ -23,18 +23,6 @@ def image_settings(number: int, root: Path, **values):
     if "trust_data" in lesson.fields:
         values["trust_data"] = "yes"  # the tiny copy has its own checksums
     return lesson, lesson.settings(values)
-
-
-def random_data(train: int = 32, test: int = 16, seed: int = 0) -> ImageData:
-    g = torch.Generator().manual_seed(seed)
-    return ImageData(
-        "random",
-        torch.randint(0, 256, (train, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.randint(0, 10, (train,), generator=g),
-        torch.randint(0, 256, (test, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.randint(0, 10, (test,), generator=g),
-        tuple(f"class {i}" for i in range(10)),
-    )
 
 
 def test_an_image_lesson_yields_the_whole_story(tiny_cifar: Path) -> None:
@@ -74,7 +62,7 @@ def test_stop_ends_after_the_current_batch() -> None:
     settings = lesson.settings({"epochs": "5", "device": "cpu"})
     stop = threading.Event()
     steps = 0
-    for event in train(lesson, settings, stop=stop, data=random_data()):
+    for event in train(lesson, settings, stop=stop, data=random_image_data()):
         if isinstance(event, StepLogged):
             steps = event.step
             stop.set()
@@ -91,7 +79,7 @@ def test_pause_then_single_steps_then_resume() -> None:
     done: list[Finished] = []
 
     def consume() -> None:
-        for event in train(lesson, settings, control=control, data=random_data()):
+        for event in train(lesson, settings, control=control, data=random_image_data()):
             if isinstance(event, StepLogged):
                 seen.append(event.step)
             elif isinstance(event, Finished):
@@ -128,14 +116,14 @@ def test_a_diverging_loss_names_the_step_and_suggests_a_smaller_lr(monkeypatch) 
 
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", poisoned)
     with pytest.raises(DivergedError, match="at step 3.*smaller learning rate than 0.5"):
-        list(train(lesson, settings, data=random_data()))
+        list(train(lesson, settings, data=random_image_data()))
 
 
 def test_cuda_where_there_is_none(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     lesson = get_lesson(14)
     with pytest.raises(DeviceError, match="no CUDA GPU"):
-        list(train(lesson, lesson.settings({"device": "cuda"}), data=random_data()))
+        list(train(lesson, lesson.settings({"device": "cuda"}), data=random_image_data()))
 
 
 def test_missing_dataset(tmp_path: Path) -> None:
@@ -154,9 +142,9 @@ def test_corrupt_batch_file(tiny_cifar: Path) -> None:
 def test_log_interval_does_not_change_the_numbers(monkeypatch) -> None:
     lesson = get_lesson(12)
     settings = lesson.settings({"epochs": "1", "hidden": "8", "device": "cpu"})
-    a = list(train(lesson, settings, data=random_data()))
+    a = list(train(lesson, settings, data=random_image_data()))
     monkeypatch.setattr(train_module, "LOG_INTERVAL", 0.0)  # a StepLogged after every batch
-    b = list(train(lesson, settings, data=random_data()))
+    b = list(train(lesson, settings, data=random_image_data()))
     assert sum(isinstance(e, StepLogged) for e in b) == 8
     assert a[-1].final_loss == b[-1].final_loss
 
@@ -169,7 +157,7 @@ def test_a_quick_stop_saves_the_checkpoint_without_scoring(monkeypatch, quick: b
     settings = lesson.settings({"epochs": "5", "device": "cpu"})
     control = Control()
     events = []
-    for event in train(lesson, settings, control=control, data=random_data(), checkpoints=True):
+    for event in train(lesson, settings, control=control, data=random_image_data(), checkpoints=True):
         events.append(event)
         if isinstance(event, StepLogged) and event.step == 3:
             control.stop(quick=quick)
@@ -189,7 +177,7 @@ def test_a_pause_is_not_training_time(number: int) -> None:
     control = Control()
     control.step(1)  # one batch, then held until resumed
     started = time.perf_counter()
-    for event in train(lesson, settings, control=control, data=random_data() if number == 14 else None):
+    for event in train(lesson, settings, control=control, data=random_image_data() if number == 14 else None):
         if isinstance(event, StepLogged) and event.step == 1:
             threading.Timer(0.5, control.resume).start()  # the loop waits for this, half a second
     wall = time.perf_counter() - started

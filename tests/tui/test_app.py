@@ -8,7 +8,7 @@ import time
 
 import pytest
 import torch
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Label, Select
 
 from babytui.core.lessons import LESSONS
 from babytui.core.runs import RunStore
@@ -16,12 +16,11 @@ from babytui.core.settings import DATASETS
 from babytui.tui.app import BabytuiApp
 from babytui.tui.screens.help import HelpScreen
 from babytui.tui.widgets.lesson_pane import LessonPane
-from babytui.tui.widgets.notebook_log import NotebookLog
 from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from tui_helpers import go_to, ready, run_lesson, tiny_image_data, wait_until
+from tui_helpers import go_to, log_text, notifications, ready, run_lesson, tiny_image_data, type_into, wait_until
 
 SIZE = (100, 32)
 
@@ -29,28 +28,6 @@ SIZE = (100, 32)
 def pane_title(app: BabytuiApp) -> str:
     """The lesson pane's title line."""
     return str(app.query_one("#lesson-title").render())
-
-
-def log_text(app: BabytuiApp) -> str:
-    """Everything the notebook log holds, as plain text with wrapped lines joined by spaces."""
-    return " ".join(" ".join(line.text for line in app.query_one(NotebookLog).lines).split())
-
-
-def notifications(app: BabytuiApp) -> list[str]:
-    """The messages of the notifications on screen."""
-    return [n.message for n in app._notifications]
-
-
-async def type_into(pilot, name: str, text: str, keys: bool = False) -> None:
-    """Replace a setting's text (key by key when `keys`) and let the form check it."""
-    field = pilot.app.query_one(f"#field-{name}", Input)
-    field.focus()
-    if keys:
-        field.value = ""
-        await pilot.press(*text)
-    else:
-        field.value = text
-    await pilot.pause()
 
 
 async def test_moves_through_all_fourteen_lessons() -> None:

@@ -16,8 +16,9 @@ from babytui.tui.screens.runs import RunsScreen
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
-from test_app import SIZE, go_to, log_text, notifications, type_into
-from tui_helpers import ready, run_lesson, tiny_image_data, wait_until
+from tui_helpers import go_to, log_text, notifications, ready, run_lesson, tiny_image_data, type_into, wait_until
+
+SIZE = (100, 32)
 
 torch.set_num_threads(1)
 

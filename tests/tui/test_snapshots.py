@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 
-from babytui.core.lessons import LESSONS
 from babytui.tui.app import BabytuiApp
-from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.sidebar import LessonSidebar
-from tui_helpers import go_to, ready, wait_until
+from tui_helpers import fixed_time_events, go_to, ready
 
 SIZE = (100, 32)
 
 
 def lesson_8_events() -> list:
     """The events of a real lesson 8 run, with every timing replaced by a fixed number."""
-    from babytui.core.train import train
-
-    lesson = LESSONS[7]
-    fixed = {"samples_per_second": 4000.0, "elapsed": 0.003, "eta": 0.0, "seconds": 0.003}
-    events = []
-    for event in train(lesson, lesson.settings()):
-        names = {f.name for f in dataclasses.fields(event)}
-        events.append(dataclasses.replace(event, **{k: v for k, v in fixed.items() if k in names}))
-    return events
+    return fixed_time_events(8, 4000.0, 0.003)
 
 
 class TestStart:

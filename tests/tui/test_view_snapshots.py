@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -10,11 +9,11 @@ from textual.binding import Binding
 
 import babytui.tui
 from babytui.core.events import RunStarted
-from babytui.core.lessons import LESSONS
 from babytui.tui.widgets.loss_plot import LossPlot
 from babytui.tui.widgets.output_area import VIEW_TABS, OutputArea
 from babytui.tui.widgets.weight_inspector import WeightInspector
 from test_views import injected_events
+from tui_helpers import fixed_time_events
 
 SIZE = (90, 34)
 """The output area alone, a little bigger than it is in a 140x45 terminal."""
@@ -56,15 +55,7 @@ def app_with(events: list, key: str, *keys: str):
 
 def lesson_5_events() -> list:
     """A real lesson 5 run (one update), with its timings fixed."""
-    from babytui.core.train import train
-
-    lesson = LESSONS[4]
-    fixed = {"samples_per_second": 1000.0, "elapsed": 0.001, "eta": 0.0, "seconds": 0.001}
-    events = []
-    for event in train(lesson, lesson.settings()):
-        names = {f.name for f in dataclasses.fields(event)}
-        events.append(dataclasses.replace(event, **{k: v for k, v in fixed.items() if k in names}))
-    return events
+    return fixed_time_events(5, 1000.0, 0.001)
 
 
 class TestLossPlot:

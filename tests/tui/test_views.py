@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 
-import pytest
 import torch
 from rich.console import Console
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from babytui.core.events import EpochEnded, Predictions, RunStarted, StepLogged, WeightsSnapshot
 from babytui.core.lessons import LESSONS
@@ -15,29 +14,12 @@ from babytui.tui.app import BabytuiApp
 from babytui.tui.widgets.confusion_matrix import ConfusionMatrix
 from babytui.tui.widgets.loss_plot import LossCanvas, LossPlot
 from babytui.tui.widgets.prediction_grid import PredictionGrid
-from babytui.tui.widgets.sidebar import LessonSidebar
-from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.status_line import StatusLine
 from babytui.tui.widgets.weight_inspector import WeightInspector
-from tui_helpers import go_to, ready, run_lesson, tiny_image_data, wait_until
+from tui_helpers import go_to, ready, run_lesson, set_field, wait_until
 
 SIZE = (140, 45)
 CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-
-
-@pytest.fixture
-def tiny_data(monkeypatch: pytest.MonkeyPatch):
-    """Image lessons train on tiny random data instead of CIFAR-10 on disk."""
-    data = tiny_image_data()
-    monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: data.to(device))
-    return data
-
-
-async def set_field(pilot, name: str, text: str) -> None:
-    """Replace a setting's text and let the form check it."""
-    pilot.app.query_one(f"#field-{name}", Input).value = text
-    await pilot.pause()
-    pilot.app.query_one(LessonSidebar).focus()
 
 
 def injected_events(wrong: int = 9, images: int = 40) -> list:
@@ -95,7 +77,7 @@ async def test_each_view_says_what_it_is_when_empty() -> None:
         assert "confuses" in plain(app.query_one("#confusion-table"))
 
 
-async def test_a_short_run_fills_every_view(tiny_data) -> None:
+async def test_a_short_run_fills_every_view(tiny_images) -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -124,7 +106,7 @@ async def test_a_short_run_fills_every_view(tiny_data) -> None:
         assert plot.ghost is not None and len(plot.ghost[0]) == 32
 
 
-async def test_a_view_brought_to_the_front_draws_at_once(tiny_data) -> None:
+async def test_a_view_brought_to_the_front_draws_at_once(tiny_images) -> None:
     # A costly redraw holds the next one back; switching to the view must not wait for that.
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -210,7 +192,7 @@ async def test_views_say_so_on_a_lesson_without_images() -> None:
         assert len(app.query_one(LossPlot).history) == 3
 
 
-async def test_switching_tabs_during_a_run_never_stalls_training(tiny_data) -> None:
+async def test_switching_tabs_during_a_run_never_stalls_training(tiny_images) -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)

@@ -5,22 +5,12 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import torch
+from image_data import random_image_data
 
 
 def tiny_image_data(train: int = 64, test: int = 32):
     """A small random ImageData: image lessons run in a second, and no dataset is needed."""
-    from babytui.core.data import CIFAR10_CLASSES, ImageData
-
-    generator = torch.Generator().manual_seed(0)
-    return ImageData(
-        "cifar10",
-        torch.randint(0, 256, (train, 3, 32, 32), dtype=torch.uint8, generator=generator),
-        torch.randint(0, 10, (train,), generator=generator),
-        torch.randint(0, 256, (test, 3, 32, 32), dtype=torch.uint8, generator=generator),
-        torch.randint(0, 10, (test,), generator=generator),
-        CIFAR10_CLASSES,
-    )
+    return random_image_data(train, test)
 
 
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -56,3 +46,54 @@ async def run_lesson(pilot, number: int) -> None:
     await go_to(pilot, number)
     pilot.app.query_one(LessonSidebar).focus()
     await pilot.press("r")
+
+
+def log_text(app) -> str:
+    """Everything the notebook log holds, as plain text with wrapped lines joined by spaces."""
+    from babytui.tui.widgets.notebook_log import NotebookLog
+
+    return " ".join(" ".join(line.text for line in app.query_one(NotebookLog).lines).split())
+
+
+def notifications(app) -> list[str]:
+    """The messages of the notifications on screen."""
+    return [n.message for n in app._notifications]
+
+
+async def type_into(pilot, name: str, text: str, keys: bool = False) -> None:
+    """Replace a setting's text (key by key when `keys`) and let the form check it."""
+    from textual.widgets import Input
+
+    field = pilot.app.query_one(f"#field-{name}", Input)
+    field.focus()
+    if keys:
+        field.value = ""
+        await pilot.press(*text)
+    else:
+        field.value = text
+    await pilot.pause()
+
+
+async def set_field(pilot, name: str, text: str) -> None:
+    """Replace a setting's text, let the form check it, and give the keys back to the sidebar."""
+    from babytui.tui.widgets.sidebar import LessonSidebar
+
+    await type_into(pilot, name, text)
+    pilot.app.query_one(LessonSidebar).focus()
+
+
+def fixed_time_events(number: int, rate: float, seconds: float) -> list:
+    """The events of a real run of a lesson with its defaults, every timing replaced by a fixed
+    number (images/s `rate`, `seconds` taken, nothing left), so a snapshot never changes."""
+    import dataclasses
+
+    from babytui.core.lessons import get_lesson
+    from babytui.core.train import train
+
+    lesson = get_lesson(number)
+    fixed = {"samples_per_second": rate, "elapsed": seconds, "eta": 0.0, "seconds": seconds}
+    events = []
+    for event in train(lesson, lesson.settings()):
+        names = {f.name for f in dataclasses.fields(event)}
+        events.append(dataclasses.replace(event, **{k: v for k, v in fixed.items() if k in names}))
+    return events
