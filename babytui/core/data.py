@@ -130,7 +130,7 @@ def ensure_cifar10(
             raise
         if not _may_download_into(root, is_default):
             # A folder of other things is not ours to fill with 170 MB.
-            raise DataError(f"{exc}; to download it, give --data-root a new or empty folder") from None
+            raise DataError(f"{exc}; to download it, give a data root that is a new or empty folder") from None
         folder = download_cifar10(root, progress=progress)
     if not trust_data:
         verify_cifar10(folder)

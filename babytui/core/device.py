@@ -37,7 +37,7 @@ def resolve_device(name: str) -> torch.device:
         if not torch.cuda.is_available():
             raise DeviceError(
                 f"device {name!r} was asked for, but PyTorch finds no CUDA GPU on this machine; "
-                "use --device auto or --device cpu"
+                "choose device auto or cpu (--device, or d in the app)"
             )
         if ":" in name:
             index = int(name.split(":", 1)[1])

@@ -60,7 +60,10 @@ def _os_error(action: str, where: Path, exc: OSError) -> DataError:
 
 def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: float, root: Path) -> str:
     """Stream `url` into `dest`; returns the MD5 of what arrived. Raises DataError."""
-    offline = "to go on without the network, use the generated shapes dataset (--dataset shapes) or a folder of your own images (--dataset folder)"
+    offline = (
+        "to go on without the network, use the generated shapes dataset or a folder of your own images "
+        "(--dataset shapes or --dataset folder; D in the app)"
+    )
     md5 = hashlib.md5()
     try:
         response = urllib.request.urlopen(url, timeout=timeout)

@@ -109,7 +109,7 @@ def list_folder(root: str | Path) -> FolderListing:
     if not root.exists():
         raise DataError(f"image folder {root} does not exist")
     if not root.is_dir():
-        raise DataError(f"{root} is a file; --data-root must be a folder with one sub-folder per class")
+        raise DataError(f"{root} is a file; the data root must be a folder with one sub-folder per class")
     root = root.resolve()
     names = [p.name for p in _subfolders(root)]
     split = "train" in names and "test" in names

@@ -210,7 +210,7 @@ class Training(App[int]):
             self.query_one(StatusLine).set_state("stopped")
             return
         self.notify(message.message, title=f"Lesson {message.lesson} failed", severity="error", timeout=10)
-        self.query_one(OutputArea).log_view.failed(message.message)
+        self.query_one(OutputArea).log_view.failed(message.lesson, message.message)
         self.query_one(LessonSidebar).set_result(message.lesson, "✗", "failed")
         self.query_one(StatusLine).set_state("failed")
 

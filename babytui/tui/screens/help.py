@@ -20,7 +20,7 @@ KEYS = (
     ("0  ctrl+r", "reset: forget this lesson's results; the next run starts afresh"),
     ("1 to 5", "show the log, loss plot, weights, predictions or confusion matrix"),
     ("z", "let the output fill the screen, and back"),
-    ("R", "runs: compare two loss curves, resume one"),
+    ("R", "runs: compare two loss curves, resume or delete one"),
     ("d", "choose the device: auto, then each one present"),
     ("D", "choose the dataset of the image lessons"),
     ("ctrl+p", "command palette: every action by name"),

@@ -41,9 +41,9 @@ class NotebookLog(RichLog):
         """Forget the last run's output."""
         self.clear()
 
-    def failed(self, message: str) -> None:
-        """Write why a run failed."""
-        self.write(Text(f"failed: {message}", style=f"bold {self._colour('error')}"))
+    def failed(self, lesson: int, message: str) -> None:
+        """Write why a run of `lesson` failed (it may have failed before its log began)."""
+        self.write(Text(f"lesson {lesson} failed: {message}", style=f"bold {self._colour('error')}"))
 
 
 def result_line(event: Any) -> str:
