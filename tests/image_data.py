@@ -7,7 +7,8 @@ import torch
 
 def random_image_data(train: int = 32, test: int = 16, seed: int = 0):
     """`train` and `test` random 32x32 RGB images with random labels of CIFAR-10's ten classes."""
-    from babytui.core.data import CIFAR10_CLASSES, ImageData
+    from babytui.core.datasets import ImageData
+    from babytui.core.datasets.cifar10 import CIFAR10_CLASSES
 
     g = torch.Generator().manual_seed(seed)
     return ImageData(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .formatting import short_result  # noqa: F401  (a result in a few characters)
+
 if TYPE_CHECKING:  # annotations only: the interface can import the events without torch
     import torch
 
@@ -17,7 +19,7 @@ class RunStarted:
     """Training is about to begin: what runs, where, and for how long."""
 
     lesson: int
-    """The lesson number, 1-14."""
+    """The lesson number."""
     device: str
     """The device the model and data are on, e.g. 'cpu' or 'cuda:0'."""
     epochs: int
@@ -191,13 +193,14 @@ class Checkpoint:
     `torch.load(weights_only=True)` reads it back; `train(..., resume=state)` goes on from it."""
 
 
-def short_result(test_accuracy: float | None, final_loss: float | None) -> str | None:
-    """A run's result in a few characters, 'acc 45.2%' or 'loss 0.0123'; None when it has neither."""
-    if test_accuracy is not None:
-        return f"acc {test_accuracy:.1f}%"
-    if final_loss is not None:
-        return f"loss {final_loss:.4f}"
-    return None
+@dataclass(frozen=True)
+class Warned:
+    """Something the user should hear that does not stop the run (skipped files, a run not saved)."""
+
+    message: str
+    """What happened, in one line."""
+    topic: str = "warning"
+    """What it is about, as a heading: 'data', 'this run is not saved'."""
 
 
-Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Finished
+Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | Finished

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .formatting import format_bytes, format_duration
+
 
 @dataclass(frozen=True)
 class LoadProgress:
@@ -38,8 +40,6 @@ class LoadProgress:
 
     def amounts(self) -> str:
         """How much, how fast and how long is left: "58.0 MB of 170.5 MB  5.1 MB/s  30s left"."""
-        from .runs import format_duration
-
         if self.unit == "bytes":
             size = format_bytes(self.done) + (f" of {format_bytes(self.total)}" if self.total else "")
             rate = f"{format_bytes(self.rate)}/s"
@@ -86,12 +86,3 @@ class Reporter:
         elapsed = now - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
         self.progress(LoadProgress(self.title, self.done, self.total, rate, elapsed, self.unit))
-
-
-def format_bytes(count: float) -> str:
-    """A size as 12.3 MB."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} GB"

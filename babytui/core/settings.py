@@ -7,11 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .datasets import DATASETS, REGISTRY
 from .errors import SettingsError
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DATASETS = ("cifar10", "shapes", "folder")
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ FIELDS: dict[str, Field] = {
         Field("batch_size", "batch size", "samples per update", _int("batch_size", 1, 65_536)),
         Field("seed", "seed", "seed for the initial weights and the shuffling", _int("seed", 0, 2**32 - 1)),
         Field("device", "device", "auto, cpu, cuda, cuda:N or mps", _device, DEVICES),
-        Field("dataset", "dataset", "the image dataset: cifar10, shapes (generated, offline) or folder", _choice("dataset", DATASETS), DATASETS),
+        Field("dataset", "dataset", "the image dataset: " + "; ".join(f"{m.NAME}, {m.HELP}" for m in REGISTRY.values()), _choice("dataset", DATASETS), DATASETS),
         Field("data_root", "data root", "folder that holds the dataset (for folder: the images, one sub-folder per class)", _path),
         Field("trust_data", "trust data", "use a CIFAR-10 copy whose checksums differ from the official files", _bool("trust_data")),
         Field("max_steps", "max steps", "stop after this many updates (0: no limit)", _int("max_steps", 0, 10**9)),
@@ -235,6 +235,6 @@ def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any])
             raise SettingsError(name, "is not a setting")
         changes[name] = parse_value(name, value)
     settings = base.replace(**changes)
-    if "dataset" in fields and settings.dataset == "folder" and not settings.data_root.strip():
-        raise SettingsError("data_root", "the folder dataset needs a data root: the folder of images, one sub-folder per class")
+    if "dataset" in fields and REGISTRY[settings.dataset].NEEDS_ROOT and not settings.data_root.strip():
+        raise SettingsError("data_root", f"the {settings.dataset} dataset needs a data root: the {REGISTRY[settings.dataset].ROOT_HELP}")
     return settings

@@ -9,8 +9,8 @@ import sys
 def test_core_imports_no_textual_plotext_or_rich() -> None:
     code = (
         "import sys\n"
-        "import babytui.core.train, babytui.core.export, babytui.core.lessons, babytui.core.data\n"
-        "import babytui.core.settings, babytui.core.events, babytui.core.device, babytui.core.models\n"
+        "import babytui.core.train, babytui.core.export, babytui.core.lessons, babytui.core.datasets\n"
+        "import babytui.core.settings, babytui.core.events, babytui.core.device, babytui.core.session\n"
         "import babytui.core\n"
         "import pkgutil, importlib\n"
         "for m in pkgutil.iter_modules(babytui.core.__path__): importlib.import_module('babytui.core.' + m.name)\n"

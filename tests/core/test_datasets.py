@@ -12,14 +12,16 @@ import torch
 from PIL import Image
 
 from babytui.cli import main
-from babytui.core import data as data_module
-from babytui.core import folder as folder_module
-from babytui.core.data import ImageData, load_image_folder, load_images, load_shapes
+from babytui.core.datasets import base as data_module
+from babytui.core.datasets import folder as folder_module
+from babytui.core.datasets import ImageData, load_images
+from babytui.core.datasets.folder import load_image_folder
+from babytui.core.datasets.shapes import load_shapes
 from babytui.core.errors import DataError, LoadCancelled, SettingsError
 from babytui.core.export import render_script
 from babytui.core.lessons import get_lesson
 from babytui.core.settings import DATASETS, FIELDS
-from babytui.core.shapes import SHAPES_CLASSES, make_shapes
+from babytui.core.datasets.shapes_draw import SHAPES_CLASSES, make_shapes
 from babytui.core.train import train
 from babytui.core import events as ev
 
@@ -294,9 +296,7 @@ def test_load_images_passes_trust_data_from_the_settings(monkeypatch):
         seen.update(kwargs, dataset=dataset)
         return load_shapes(device, train_size=8, test_size=4)
 
-    import babytui.core.train as train_module
-
-    monkeypatch.setattr(train_module, "load_images", fake)
+    monkeypatch.setattr("babytui.core.datasets.load_images", fake)
     lesson = get_lesson(10)
     list(train(lesson, lesson.settings({"trust_data": "yes", "max_steps": 1, "device": "cpu"})))
     assert seen == {"dataset": "cifar10", "trust_data": True, "progress": None}

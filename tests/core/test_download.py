@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from babytui.cli import main
-from babytui.core import download
-from babytui.core.data import load_images
+from babytui.core.datasets import download
+from babytui.core.datasets import load_images
 from babytui.core.errors import DataError, LoadCancelled
 
 torch.set_num_threads(1)

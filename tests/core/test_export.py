@@ -75,4 +75,5 @@ def test_every_script_is_valid_python_that_names_its_lesson(lesson) -> None:
 def test_the_code_follows_the_settings() -> None:
     lesson = get_lesson(14)
     script = render_script(lesson, lesson.settings({"conv1_channels": "16", "output_activation": "no", "lr": "0.05"}))
-    assert "nn.Conv2d(3, 16, 5)" in script and "lr=0.05" in script and "raw scores" in script
+    assert "conv1_channels=16" in script and "lr=0.05" in script and "output_activation=False" in script
+    assert "class DeepConvNet(nn.Module):" in script and "raw scores" in script

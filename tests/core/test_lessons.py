@@ -9,7 +9,10 @@ import torch
 
 from babytui.core.events import Finished, Note, RunStarted, StepLogged, WeightsSnapshot
 from babytui.core.lessons import LESSONS, get_lesson
-from babytui.core.models import DeepConvNet, MLP, ConvNet, PoolNet
+from babytui.core.lessons.l10_images import MLP
+from babytui.core.lessons.l11_convolution import ConvNet
+from babytui.core.lessons.l12_pooling import PoolNet
+from babytui.core.lessons.l13_relu_deeper_gpu import DeepConvNet
 from babytui.core.train import train
 
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from babytui.cli import main
-from babytui.core import runs as runs_module
+from babytui.core.runs import files as runs_module
 from babytui.core.errors import BabytuiError, RunError
 from babytui.core.events import Checkpoint, Finished
 from babytui.core.lessons import get_lesson

@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 def tiny_images(monkeypatch: pytest.MonkeyPatch):
     """Image lessons train on tiny random data instead of CIFAR-10 on disk."""
     data = tiny_image_data()
-    monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: data.to(device))
+    monkeypatch.setattr("babytui.core.datasets.load_images", lambda dataset, root, device, **options: data.to(device))
     return data
 
 

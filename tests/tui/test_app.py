@@ -181,7 +181,7 @@ async def test_a_step_stays_paused_after_the_data_took_a_while(monkeypatch) -> N
         time.sleep(0.2)
         return data.to(device)
 
-    monkeypatch.setattr("babytui.core.train.load_images", reading)
+    monkeypatch.setattr("babytui.core.datasets.load_images", reading)
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -235,7 +235,7 @@ async def test_loading_data_shows_in_the_status_line_and_stop_ends_it(monkeypatc
             time.sleep(0.02)
         raise AssertionError("loading was never stopped")
 
-    monkeypatch.setattr("babytui.core.train.load_images", loading)
+    monkeypatch.setattr("babytui.core.datasets.load_images", loading)
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await run_lesson(pilot, 14)
@@ -252,7 +252,7 @@ async def test_skipped_files_are_said_in_the_log(tiny_images, monkeypatch) -> No
     import dataclasses
 
     warned = dataclasses.replace(tiny_images, warnings=("2 files could not be read as images and were skipped",))
-    monkeypatch.setattr("babytui.core.train.load_images", lambda dataset, root, device, **options: warned.to(device))
+    monkeypatch.setattr("babytui.core.datasets.load_images", lambda dataset, root, device, **options: warned.to(device))
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await run_lesson(pilot, 10)

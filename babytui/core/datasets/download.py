@@ -17,8 +17,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import DataError
-from .progress import ProgressCallback, Reporter
+from ..errors import DataError
+from ..progress import ProgressCallback, Reporter
+from .base import cache_dir
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 """The official archive; $BABYTUI_CIFAR10_URL overrides it (for a mirror)."""
@@ -222,16 +223,6 @@ def download_cifar10(
                 if folder == created:
                     break
     return target
-
-
-def cache_dir() -> Path:
-    """babytui's cache folder: $BABYTUI_CACHE, else the user's cache directory."""
-    env = os.environ.get("BABYTUI_CACHE")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("babytui"))
 
 
 def _stamp_path(folder: Path) -> Path:

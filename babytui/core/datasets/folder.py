@@ -12,11 +12,21 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import torch
+from ..errors import DataError
+from ..lazy import torch
+from ..progress import ProgressCallback, Reporter
+from .base import ImageData, cache_dir
 
-from .errors import DataError
-from .progress import ProgressCallback, Reporter
+NAME = "folder"
+"""The dataset's name in the settings."""
+HELP = "your own images, one sub-folder per class"
+"""What it is, in a few words."""
+NEEDS_ROOT = True
+"""The data root is the folder of images: there is no default."""
+ROOT_HELP = "folder of images, one sub-folder per class"
+"""What --data-root means for it in an exported script."""
 
 IMAGE_EXTENSIONS = frozenset(
     (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
@@ -136,9 +146,7 @@ def list_folder(root: str | Path) -> FolderListing:
     return FolderListing(root, classes, tuple(train), tuple(test), split, digest.hexdigest())
 
 
-def _decode(
-    files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter
-) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _decode(files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter) -> tuple[Any, Any, int]:
     """Decode files into uint8 (N, 3, 32, 32) and labels; also the count of unreadable ones."""
     paths = [p for p, _ in files]
     batches = [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
@@ -165,7 +173,7 @@ def _decode(
     return images, labels, len(results) - len(keep)
 
 
-def split_by_seed(count: int, seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+def split_by_seed(count, seed=SPLIT_SEED):
     """Indices of the training and test images when a folder has no split of its own."""
     order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
     n_test = max(1, round(count * TEST_SHARE))
@@ -178,7 +186,7 @@ def load_folder(
     cache: Path | None = None,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
-) -> tuple[dict[str, torch.Tensor], tuple[str, ...], int]:
+) -> tuple[dict[str, Any], tuple[str, ...], int]:
     """Both splits of an image folder as uint8 tensors, its classes and the count of skipped files.
 
     `cache` is a folder for the decoded tensors (None: no caching); `progress` hears how the
@@ -234,3 +242,111 @@ def _save_cache(path: Path, payload: dict) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+def folder_cache_dir() -> Path:
+    """Where decoded image folders are cached."""
+    return cache_dir() / "folders"
+
+
+def load_image_folder(
+    root: str | Path,
+    device: Any = "cpu",
+    *,
+    cache: bool = True,
+    progress: ProgressCallback | None = None,
+) -> ImageData:
+    """A folder with one sub-folder of images per class (optionally under train/ and test/).
+
+    `progress` hears how decoding the images goes, the first time (later loads come from a cache).
+    """
+    tensors, classes, skipped = load_folder(root, cache=folder_cache_dir() if cache else None, progress=progress)
+    warnings = ()
+    if skipped:
+        warnings = (f"skipped {skipped:,} unreadable image file{'s' if skipped != 1 else ''} in {root}",)
+    data = ImageData("folder", classes=classes, warnings=warnings, root=str(root), **tensors)
+    return data.to(torch.device(device))
+
+
+def load(root: str, device: Any, *, trust_data: bool = False, progress: ProgressCallback | None = None) -> ImageData:
+    """The dataset for a lesson: the folder `root`."""
+    return load_image_folder(root, device, progress=progress)
+
+
+def describe(root: Path) -> str:
+    """One line for `babytui data`: the folders cached so far."""
+    from .base import megabytes
+
+    cache = folder_cache_dir()
+    cached = sorted(cache.glob("*.pt")) if cache.is_dir() else []
+    if not cached:
+        return "folder: none cached yet (--dataset folder --data-root DIR reads a folder of images)"
+    size = sum(p.stat().st_size for p in cached)
+    return f"folder: {len(cached)} image folder(s) cached in {cache}, {megabytes(size)}"
+
+
+def script_root() -> str:
+    """The exported script's default data root when the settings leave it empty: none."""
+    return ""
+
+
+LOADER_IMPORTS = "import os\nfrom pathlib import Path\n"
+"""What the exported loader imports."""
+
+LOADER = '''
+def load_data(root):
+    """A folder with one sub-folder of images per class (optionally under train/ and test/), as uint8 tensors."""
+    root = Path(root).expanduser()
+
+    def subfolders(folder):
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    names = [p.name for p in subfolders(root)]
+    split = "train" in names and "test" in names
+    if split:
+        train_dirs = {p.name: p for p in subfolders(root / "train")}
+        test_dirs = {p.name: p for p in subfolders(root / "test")}
+        classes = sorted(set(train_dirs) | set(test_dirs))
+    else:
+        train_dirs, test_dirs = {p.name: p for p in subfolders(root)}, {}
+        classes = sorted(train_dirs)
+
+    def read(dirs):
+        images, labels = [], []
+        for label, name in enumerate(classes):
+            if name not in dirs:
+                continue
+            for entry in sorted(os.scandir(dirs[name]), key=lambda e: e.name):
+                if entry.name.startswith(".") or os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+                    continue
+                pixels = read_image(entry.path) if entry.is_file() else None
+                if pixels is not None:  # unreadable files are skipped
+                    images.append(pixels)
+                    labels.append(label)
+        images = torch.frombuffer(bytearray(b"".join(images)), dtype=torch.uint8)
+        return images.view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous(), torch.tensor(labels, dtype=torch.int64)
+
+    train_images, train_labels = read(train_dirs)
+    if split:
+        test_images, test_labels = read(test_dirs)
+    else:
+        train_idx, test_idx = split_by_seed(len(train_images))
+        test_images, test_labels = train_images[test_idx], train_labels[test_idx]
+        train_images, train_labels = train_images[train_idx], train_labels[train_idx]
+    return (train_images, train_labels), (test_images, test_labels), len(classes)
+'''
+
+
+def loader_source() -> str:
+    """The exported script's `load_data(root)`, with the very functions babytui decodes and splits with."""
+    import inspect
+
+    return (
+        f"\nIMAGE_EXTENSIONS = {tuple(sorted(IMAGE_EXTENSIONS))!r}\n"
+        f"TEST_SHARE, SPLIT_SEED = {TEST_SHARE!r}, {SPLIT_SEED!r}\n\n\n"
+        + inspect.getsource(read_image)
+        + "\n\n"
+        + inspect.getsource(split_by_seed)
+        + "\n"
+        + LOADER
+    )

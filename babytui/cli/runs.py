@@ -1,0 +1,64 @@
+"""`babytui runs`: the saved runs as a table or CSV; `babytui runs rm RUN`: delete one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .output import write_new_file
+
+
+def run(args: argparse.Namespace) -> int:
+    """List, export or delete runs."""
+    from ..core.runs import RunStore, write_csv
+
+    store = RunStore()
+    if args.runs_command == "rm":
+        return _remove(store, args.run, args.yes)
+    rows = store.summaries()
+    for row in rows:
+        if row.problem:
+            problem = row.problem if row.status == "unreadable" else f"run {row.id}: {row.problem}"
+            print(f"babytui: warning: {problem}", file=sys.stderr)
+    if args.csv is not None:
+        if args.csv == "-":
+            write_csv(rows, sys.stdout)
+            return 0
+        write_new_file(args.csv, lambda f: write_csv(rows, f))
+        print(f"wrote {len(rows)} run{'s' if len(rows) != 1 else ''} to {args.csv}", file=sys.stderr)
+        return 0
+    if not rows:
+        print(f"no runs saved yet in {store.root}", file=sys.stderr)
+        return 0
+    print(runs_table(rows))
+    return 0
+
+
+def runs_table(rows) -> str:
+    """The runs as an aligned text table."""
+    from ..core.runs import TABLE_HEADER
+
+    cells = [TABLE_HEADER, *(r.cells() for r in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_HEADER))]
+    widths[2] = min(widths[2], 40)
+    lines = []
+    for line in cells:
+        parts = [cell if len(cell) <= widths[i] else cell[: widths[i] - 1] + "…" for i, cell in enumerate(line)]
+        lines.append("  ".join(p.ljust(widths[i]) for i, p in enumerate(parts)).rstrip())
+    return "\n".join(lines)
+
+
+def _remove(store, ref: str, yes: bool) -> int:
+    """Delete one run after asking on stdin (y/N)."""
+    run = store.find(ref)
+    row = run.summary()
+    if not yes:
+        what = f"lesson {row.lesson}, {row.status}, {row.result}" if row.lesson else row.status
+        print(f"delete run {run.id} ({what})? [y/N] ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing deleted", file=sys.stderr)
+            return 0
+    store.delete(run)
+    print(f"deleted run {run.id}", file=sys.stderr)
+    return 0

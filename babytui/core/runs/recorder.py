@@ -1,0 +1,160 @@
+"""Writing a run as it goes: its metrics line by line, its checkpoints whole, under its lock."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import time
+from typing import IO, Any
+
+from ..errors import BabytuiError
+from ..events import Checkpoint, EpochEnded, Event, Finished, RunStarted, StepLogged
+from ..lessons import Lesson
+from ..settings import Settings
+from .files import CHECKPOINT_FILE, METRICS_FILE, _babytui_version, _reason, write_atomic
+from .store import Run, RunStore
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready number: NaN and infinity become None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class Recorder:
+    """Writes one run's events to its folder, as the consumer of `train()` sees them.
+
+    Call it with each event; it returns a warning (once) when saving fails, and training goes
+    on: a full disk never ends a run. Close it when the run is over.
+    """
+
+    def __init__(self, run: Run, *, resumed_from: int | None = None) -> None:
+        self.run = run
+        """The run written."""
+        self.resumed_from = resumed_from
+        """The step the run goes on from, None for a new run."""
+        self.warned = False
+        """True once a saving problem was reported."""
+        self.saved_step: int | None = None
+        """Step of the last checkpoint written."""
+        self._lock = run.write_lock()
+        self._metrics: IO[str] | None = None
+
+    @classmethod
+    def new(cls, lesson: Lesson, settings: Settings, store: RunStore | None = None) -> "Recorder":
+        """A recorder for a new run; RunError when the run cannot even be created."""
+        return cls((store or RunStore()).create(lesson, settings))
+
+    def __call__(self, event: Event) -> str | None:
+        """Save what this event says; a warning the first time saving fails, else None."""
+        try:
+            self._record(event)
+        except OSError as exc:
+            return self._warn(f"run {self.run.id} is not being saved: {_reason(exc)}")
+        except Exception as exc:  # a bug in saving must not end the training either
+            return self._warn(f"run {self.run.id} is not being saved: {type(exc).__name__}: {exc}")
+        return None
+
+    def _warn(self, message: str) -> str | None:
+        if self.warned:
+            return None
+        self.warned = True
+        return message
+
+    def _record(self, event: Event) -> None:
+        if isinstance(event, StepLogged):
+            self._append(
+                {
+                    "type": "steps", "epoch": event.epoch, "step": event.step,
+                    "elapsed": round(event.elapsed, 3), "losses": list(event.losses),
+                }
+            )
+        elif isinstance(event, EpochEnded):
+            self._append(
+                {
+                    "type": "epoch", "epoch": event.epoch, "step": event.step,
+                    "train_loss": _plain(event.train_loss), "test_loss": _plain(event.test_loss),
+                    "test_accuracy": _plain(event.test_accuracy), "seconds": round(event.seconds, 3),
+                }
+            )
+        elif isinstance(event, Checkpoint):
+            self.save_checkpoint(event.state)
+            self._append({"type": "checkpoint", "epoch": event.epoch, "step": event.step, "reason": event.reason})
+        elif isinstance(event, RunStarted):
+            record = {
+                "type": "start", "time": time.time(), "device": event.device, "dataset": event.dataset,
+                "epochs": event.epochs, "steps_per_epoch": event.steps_per_epoch, "total_steps": event.total_steps,
+                "parameters": event.parameters, "babytui": _babytui_version(),
+            }
+            if self.resumed_from is not None:
+                record["resumed_from"] = self.resumed_from
+            self._append(record)
+        elif isinstance(event, Finished):
+            summary = event.summary()
+            summary.pop("lesson", None)
+            self._append({"type": "final", "time": time.time(), **{k: _plain(v) for k, v in summary.items()}})
+
+    def error(self, message: str) -> None:
+        """Note why training failed (a diverged loss, a missing dataset); never raises."""
+        try:
+            self._append({"type": "error", "time": time.time(), "message": message})
+        except OSError:
+            pass
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Write the checkpoint under a temporary name and rename it over the last one."""
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        write_atomic(self.run.path / CHECKPOINT_FILE, buffer.getvalue())
+        self.saved_step = state.get("step")
+
+    def _append(self, record: dict[str, Any]) -> None:
+        """One line on the metrics file, flushed so that a killed process keeps it."""
+        if self._metrics is None:
+            path = self.run.path / METRICS_FILE
+            torn = False
+            if path.exists() and path.stat().st_size:
+                with open(path, "rb") as f:
+                    f.seek(-1, os.SEEK_END)
+                    torn = f.read(1) != b"\n"
+            self._metrics = open(path, "a", encoding="utf-8")
+            if torn:  # a line cut off by a crash: start a fresh one after it
+                self._metrics.write("\n")
+        self._metrics.write(json.dumps(record) + "\n")
+        self._metrics.flush()
+
+    def close(self) -> None:
+        """Sync and close the metrics file and let go of the run."""
+        if self._metrics is not None:
+            try:
+                self._metrics.flush()
+                os.fsync(self._metrics.fileno())
+            except OSError:
+                pass
+            try:
+                self._metrics.close()
+            except OSError:
+                pass
+            self._metrics = None
+        self._lock.release()
+
+
+def start_recording(
+    lesson: Lesson, settings: Settings, resume: tuple[Run, dict[str, Any]] | None = None
+) -> tuple[Recorder | None, str | None]:
+    """A Recorder for a new run, or (None, why) when it cannot be saved: training goes on without.
+
+    For `resume` = (run, checkpoint) a RunError is raised instead: a resumed run must be saved.
+    """
+    if resume is not None:
+        run, state = resume
+        return Recorder(run, resumed_from=int(state["step"])), None
+    try:
+        return Recorder.new(lesson, settings), None
+    except BabytuiError as exc:
+        return None, f"{exc}; training goes on without saving"

@@ -1,0 +1,48 @@
+"""Scoring a model on a split: its loss, accuracy and confusion matrix, and the guesses on a few images."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .datasets import ImageData, normalize
+from .events import Predictions
+
+EVAL_CHUNK = 100
+"""Test images scored at once: large enough to be fast, small enough to keep the peak memory low."""
+PREDICTION_SAMPLES = 256
+"""Test images whose predictions are sent after each epoch."""
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int
+) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy in percent and the confusion matrix on a split, in large chunks."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=images.device)
+    confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=images.device)
+    for i in range(0, len(images), EVAL_CHUNK):
+        inputs = normalize(images[i : i + EVAL_CHUNK])
+        target = labels[i : i + EVAL_CHUNK]
+        outputs = model(inputs)
+        loss_sum += F.cross_entropy(outputs, target, reduction="sum")
+        predicted = outputs.argmax(1)
+        confusion += torch.bincount(target * num_classes + predicted, minlength=num_classes * num_classes)
+    model.train(was_training)
+    confusion = confusion.view(num_classes, num_classes).cpu()
+    count = max(len(images), 1)
+    return loss_sum.item() / count, 100.0 * confusion.diag().sum().item() / count, confusion
+
+
+@torch.inference_mode()
+def predictions(model: nn.Module, data: ImageData, step: int, count: int = PREDICTION_SAMPLES) -> Predictions:
+    """The model's class probabilities for the first `count` test images."""
+    was_training = model.training
+    model.eval()
+    images = data.test_images[:count]
+    probabilities = F.softmax(model(normalize(images)).float(), dim=1)
+    model.train(was_training)
+    return Predictions(step, images.cpu(), data.test_labels[:count].cpu(), probabilities.cpu(), data.classes)

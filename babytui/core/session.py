@@ -1,0 +1,168 @@
+"""One run of a lesson, the same for the CLI and the app: its data, its record, its training, its errors.
+
+    session = Session(lesson, settings, control=control, progress=on_progress)
+    for event in session.events():   # the core's events, Warned included, Checkpoints saved
+        ...
+    session.run_id, session.result
+
+Every failure leaves as a BabytuiError with one message for the user (and the run's record
+says so); stopping while the data loads is a LoadCancelled and leaves nothing saved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .control import Control
+from .errors import BabytuiError, LoadCancelled, RunError
+from .events import Checkpoint, Event, Finished, RunStarted, Warned
+
+if TYPE_CHECKING:
+    from .datasets import ImageData
+    from .lessons import Lesson
+    from .progress import LoadProgress, ProgressCallback
+    from .runs import Recorder, Run, RunStore
+    from .settings import Settings
+
+RESUME_OVERRIDES = ("device", "data_root", "trust_data")
+"""Settings a resumed run may change: where it goes on, not what it computes."""
+
+
+def failure_message(exc: Exception, settings: Settings) -> str:
+    """An exception from inside torch as one line for the user."""
+    text = str(exc).strip()
+    lowered = text.lower()
+    if "out of memory" in lowered or "can't allocate memory" in lowered or isinstance(exc, MemoryError):
+        return f"the device ran out of memory at batch size {settings.batch_size}: try a smaller one"
+    first = text.splitlines()[0] if text else ""
+    return f"training failed: {type(exc).__name__}: {first}".rstrip(": ")
+
+
+class Session:
+    """One run: load the data, open its record, train, save, and turn every error into one message."""
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        settings: Settings,
+        *,
+        control: Control | None = None,
+        save: bool = True,
+        resume: Run | None = None,
+        progress: ProgressCallback | None = None,
+        store: RunStore | None = None,
+        data: ImageData | None = None,
+    ) -> None:
+        self.lesson = lesson
+        """The lesson run."""
+        self.settings = settings
+        """Its validated settings."""
+        self.control = control or Control()
+        """Stops, pauses and steps the run from another thread."""
+        self.save = save
+        """Record the run in the run store (a resumed run always is)."""
+        self.resume = resume
+        """The saved run this one goes on with, None for a new run."""
+        self.progress = progress
+        """Hears how loading the data goes; may raise LoadCancelled."""
+        self.store = store
+        """Where runs are saved (None: the default store)."""
+        self.data = data
+        """The dataset, when the caller has it already (tests); else loaded here."""
+        self.checkpoint: dict[str, Any] | None = None
+        """The state a resumed run goes on from, once read."""
+        self.run_id: str | None = None
+        """The id of the saved run, once it is being recorded."""
+        self.result: Finished | None = None
+        """The Finished event, once the run has ended."""
+
+    @classmethod
+    def resuming(cls, ref: str, overrides: dict[str, Any] | None = None, **options: Any) -> "Session":
+        """A session going on with the saved run `ref` (an id or a unique start of one).
+
+        Reads only its settings (no torch); `overrides` may change RESUME_OVERRIDES only.
+        """
+        from .runs import RunStore
+
+        store = options.pop("store", None) or RunStore()
+        run, lesson, settings = store.resumable(ref)
+        extra = sorted(set(overrides or {}) - set(RESUME_OVERRIDES))
+        if extra:
+            raise RunError(f"a resumed run keeps its own settings; only {', '.join(RESUME_OVERRIDES)} may change, not {', '.join(extra)}")
+        settings = lesson.settings(overrides or {}, base=settings)
+        return cls(lesson, settings, resume=run, store=store, **options)
+
+    @property
+    def resumed_from(self) -> int | None:
+        """The step a resumed run goes on from, once its checkpoint is read."""
+        return None if self.checkpoint is None else int(self.checkpoint["step"])
+
+    def _load_data(self) -> ImageData | None:
+        """The image lesson's dataset (with progress, and a way to stop it), or None."""
+        if not self.lesson.is_image:
+            return None
+        if self.data is not None:
+            return self.data
+
+        def loading(progress: LoadProgress) -> None:
+            if self.control.stopped:
+                raise LoadCancelled(f"stopped {progress.title}; nothing of it was kept")
+            if self.progress is not None:
+                self.progress(progress)
+
+        return self.lesson.load_data(self.settings, progress=loading)
+
+    def _open_record(self) -> tuple[Recorder | None, str | None]:
+        """The recorder of this run, or (None, why) when a new run cannot be saved: it trains unsaved."""
+        from .runs import Recorder
+
+        if self.resume is not None:  # a resumed run must be saved: a RunError here ends it
+            return Recorder(self.resume, resumed_from=self.resumed_from), None
+        if not self.save:
+            return None, None
+        try:
+            return Recorder.new(self.lesson, self.settings, self.store), None
+        except BabytuiError as exc:
+            return None, f"{exc}; training goes on without saving"
+
+    def events(self) -> Iterator[Event]:
+        """Run the lesson: every event the app or the CLI shows (checkpoints go to disk only)."""
+        from .train import train
+
+        if self.resume is not None:
+            self.checkpoint = self.resume.checkpoint(self.lesson)
+        data = self._load_data()  # first: a dataset that won't load leaves no saved run behind
+        if self.control.stopped:
+            raise LoadCancelled("stopped before training began")
+        recorder, warning = self._open_record()
+        if recorder is not None:
+            self.run_id = recorder.run.id
+        try:
+            for event in train(
+                self.lesson, self.settings, data=data, control=self.control,
+                checkpoints=recorder is not None, resume=self.checkpoint,
+            ):
+                if recorder is not None:
+                    warning = recorder(event) or warning  # file IO here, in the training thread
+                if not isinstance(event, Checkpoint):  # state dicts are for the disk, not the views
+                    yield event
+                if isinstance(event, RunStarted) and data is not None:
+                    for skipped in data.warnings:  # after the event: a RunStarted clears the log
+                        yield Warned(skipped, "data")
+                if isinstance(event, Finished):
+                    self.result = event
+                if warning:
+                    yield Warned(warning, "this run is not saved")
+                    warning = None
+        except BabytuiError as exc:
+            if recorder is not None:
+                recorder.error(str(exc))
+            raise
+        except Exception as exc:  # torch's own errors (out of memory, ...) end the run with one line too
+            message = failure_message(exc, self.settings)
+            if recorder is not None:
+                recorder.error(message)
+            raise BabytuiError(message) from None
+        finally:
+            if recorder is not None:
+                recorder.close()
