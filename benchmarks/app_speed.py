@@ -26,8 +26,10 @@ import time
 
 import torch
 
+from babytui.core import datasets as core_datasets
 from babytui.core import train as core_train
-from babytui.core.data import CIFAR10_CLASSES, ImageData, find_cifar10, load_cifar10
+from babytui.core.datasets import ImageData
+from babytui.core.datasets.cifar10 import CIFAR10_CLASSES, find_cifar10, load_cifar10
 from babytui.core.errors import DataError
 from babytui.core.lessons import LESSONS
 
@@ -108,7 +110,7 @@ def _timed_train(*args, **kwargs):
         yield event
 
 
-core_train.train = _timed_train  # the app's worker imports it from the module when a run starts
+core_train.train = _timed_train  # the session imports it from the module when a run starts
 
 
 def core_rate(settings, data: ImageData) -> Window:
@@ -141,16 +143,16 @@ async def app_rate(values: dict[str, str], data: ImageData, view: str = "log") -
     from babytui.tui.widgets.output_area import OutputArea
     from babytui.tui.widgets.settings_form import SettingsForm
 
-    core_train.load_images = lambda dataset, root, device, **options: data.to(device)
+    core_datasets.load_images = lambda dataset, root, device, **options: data.to(device)
     app = BabytuiApp(lesson=14)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.core_loaded:
+        while not app.main.core_loaded:
             await pilot.pause(0.05)
         form = app.query_one(SettingsForm)
         for name, text in values.items():
             form.set_value(name, text)
         await pilot.pause(0.2)
-        assert app.settings[14] is not None, form.errors
+        assert app.main.settings[14] is not None, form.errors
         probe = FinishedProbe()
         app.query_one(OutputArea).views.append(probe)
         app.query_one("#sidebar").focus()

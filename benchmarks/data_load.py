@@ -37,13 +37,13 @@ def _baseline() -> dict:
 def _run(root: str, trust_data: bool, steps: int, eval_chunk: int) -> dict:
     import torch
 
-    from babytui.core.data import load_images
-    from babytui.core.download import verify_cifar10
+    from babytui.core.datasets import load_images
+    from babytui.core.datasets.download import verify_cifar10
     from babytui.core.events import Finished
     from babytui.core.lessons import get_lesson
     from babytui.core.train import train
 
-    import babytui.core.train as train_module
+    import babytui.core.scoring as train_module
 
     torch.set_num_threads(1)
     if eval_chunk:

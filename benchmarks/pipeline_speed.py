@@ -18,9 +18,10 @@ import time
 import torch
 from torch import nn
 
-from babytui.core.data import load_cifar10, normalize
+from babytui.core.datasets import normalize
+from babytui.core.datasets.cifar10 import load_cifar10
 from babytui.core.lessons import get_lesson
-from babytui.core.models import DeepConvNet
+from babytui.core.lessons.l13_relu_deeper_gpu import DeepConvNet
 from babytui.core.train import train
 
 

@@ -25,15 +25,15 @@ async def wait_until(pilot, condition, timeout: float = 60.0) -> None:
 async def main() -> None:
     app = BabytuiApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.core_loaded)
+        await wait_until(pilot, lambda: app.main.core_loaded)
         app.query_one(LessonSidebar).select(8)
-        await wait_until(pilot, lambda: app.lesson.number == 8 and app.query_one(SettingsForm).inputs)
+        await wait_until(pilot, lambda: app.main.lesson.number == 8 and app.query_one(SettingsForm).inputs)
         form = app.query_one(SettingsForm)
         form.set_value("lr", "1")
         form.set_value("epochs", "2000")
         await pilot.pause(0.3)
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(LessonSidebar).item(8).result)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(LessonSidebar).item(8).result)
         await pilot.pause(0.5)
         await pilot.press("2")  # the loss plot
         await pilot.pause(1.0)

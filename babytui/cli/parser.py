@@ -95,7 +95,7 @@ def lesson_and_settings(args: argparse.Namespace):
     try:
         number = int(str(args.lesson).strip())
     except ValueError:
-        raise SettingsError("lesson", f"{args.lesson!r} is not a lesson number: choose {lesson_range()}") from None
+        raise SettingsError("lesson", f"{args.lesson!r} is not a lesson number: choose {lesson_range(joiner=' to ')}") from None
     lesson = get_lesson(number)
     return lesson, lesson.settings(given_settings(args))
 

@@ -23,7 +23,7 @@ def tiny_images(monkeypatch: pytest.MonkeyPatch):
 def fixed_code(monkeypatch: pytest.MonkeyPatch):
     """The lesson pane shows a fixed script, so snapshots do not follow the exporter's text."""
     monkeypatch.setattr(
-        "babytui.tui.app.render_code",
+        "babytui.tui.screens.main.render_code",
         lambda lesson, settings: f"import torch\n\n# lesson {lesson.number}, lr {settings.lr:g}\nprint(torch.tensor(settings.x))\n",
     )
 

@@ -37,7 +37,7 @@ async def test_moves_through_all_fourteen_lessons() -> None:
         assert pane_title(app) == "1. Tensors, and y = x"
         for lesson in LESSONS[1:]:
             await pilot.press("down")
-            await wait_until(pilot, lambda: app.lesson.number == lesson.number)
+            await wait_until(pilot, lambda: app.main.lesson.number == lesson.number)
             await pilot.pause()
             assert pane_title(app) == f"{lesson.number}. {lesson.title}"
             shown = " ".join(str(app.query_one("#lesson-text").render()).split())
@@ -45,11 +45,11 @@ async def test_moves_through_all_fourteen_lessons() -> None:
             assert set(app.query_one(SettingsForm).inputs) == set(lesson.fields)
         await pilot.press("down")  # stays on the last lesson
         await pilot.press("left_square_bracket")
-        await wait_until(pilot, lambda: app.lesson.number == 13)
+        await wait_until(pilot, lambda: app.main.lesson.number == 13)
         await pilot.press("ctrl+up")
-        await wait_until(pilot, lambda: app.lesson.number == 12)
+        await wait_until(pilot, lambda: app.main.lesson.number == 12)
         await pilot.press("right_square_bracket")
-        await wait_until(pilot, lambda: app.lesson.number == 13)
+        await wait_until(pilot, lambda: app.main.lesson.number == 13)
 
 
 async def test_lesson_text_and_code_follow_the_settings(fixed_code) -> None:
@@ -81,7 +81,7 @@ async def test_a_bad_value_blocks_run_and_says_why(text: str, reason: str) -> No
         assert run_button.disabled
         await pilot.press("f5")
         await pilot.pause()
-        assert app.running_lesson is None
+        assert app.main.running_lesson is None
         assert any(reason in message for message in notifications(app))
         await type_into(pilot, "lr", "0.1")
         assert not error.display and not run_button.disabled
@@ -111,7 +111,7 @@ async def test_odd_input_never_crashes() -> None:
         for name, text in [("targets", "1, 2"), ("targets", "[[,]]"), ("epochs", "1e99"), ("hidden", "0"), ("seed", "-5"), ("lr", "nan")]:
             await type_into(pilot, name, text)
             assert app.query_one(f"#error-{name}", Label).display, (name, text)
-            assert app.settings[8] is None
+            assert app.main.settings[8] is None
             await type_into(pilot, name, {"targets": "0, 1, 1, 0", "lr": "0.1"}.get(name, "2"))
 
 
@@ -123,7 +123,7 @@ async def test_lesson_8_runs_to_the_end_and_its_result_shows_in_the_sidebar() ->
         await pilot.press("f5")
         item = app.query_one(LessonSidebar).item(8)
         await wait_until(pilot, lambda: item.result.startswith("loss"))
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
         assert item.mark == "✓"
         text = log_text(app)
         assert "should be getting closer to [0, 1, 1, 0]" in text
@@ -149,7 +149,7 @@ async def test_pause_step_and_stop_an_image_lesson(tiny_images, training_loop) -
         await pilot.press("s")  # idle: starts a run that does one batch and waits
         await wait_until(pilot, lambda: status.step == 1)
         await pilot.pause(0.3)
-        assert status.step == 1 and app.control.paused and status.state == "paused"
+        assert status.step == 1 and app.main.control.paused and status.state == "paused"
         await pilot.press("s")
         await wait_until(pilot, lambda: status.step == 2)
         await pilot.pause(0.3)
@@ -164,7 +164,7 @@ async def test_pause_step_and_stop_an_image_lesson(tiny_images, training_loop) -
         assert status.step == held and status.state == "paused"
         assert app.query_one("#button-pause", Button).label.plain == "Resume"
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
         item = app.query_one(LessonSidebar).item(14)
         assert item.mark == "•" and item.result.startswith("acc ")
         assert "stopped" in log_text(app)
@@ -191,9 +191,9 @@ async def test_a_step_stays_paused_after_the_data_took_a_while(monkeypatch) -> N
         await pilot.press("s")
         await wait_until(pilot, lambda: status.step == 1)
         await pilot.pause(0.3)
-        assert app.control.paused and status.state == "paused" and "paused" in status_text(app)
+        assert app.main.control.paused and status.state == "paused" and "paused" in status_text(app)
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
 
 
 async def test_quitting_mid_run_ends_the_worker(tiny_images, training_loop) -> None:
@@ -242,7 +242,7 @@ async def test_loading_data_shows_in_the_status_line_and_stop_ends_it(monkeypatc
         await wait_until(pilot, lambda: title in status_text(app))
         assert shown in status_text(app) and "/s" in status_text(app) and "left" in status_text(app)
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
         assert any(f"stopped {title}; nothing of it was kept" in n for n in notifications(app))
         assert "stopped" in status_text(app) and "failed" not in str(app.query_one(LessonSidebar).render())
     assert RunStore().summaries() == []  # a run that never began is not saved
@@ -256,7 +256,7 @@ async def test_skipped_files_are_said_in_the_log(tiny_images, monkeypatch) -> No
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await run_lesson(pilot, 10)
-        await wait_until(pilot, lambda: app.running_lesson is None, 30)
+        await wait_until(pilot, lambda: app.main.running_lesson is None, 30)
         assert "2 files could not be read as images and were skipped" in log_text(app)
 
 
@@ -270,7 +270,7 @@ async def test_a_training_error_becomes_a_notification(tiny_images) -> None:
         await pilot.pause()
         await pilot.press("f5")
         await wait_until(pilot, lambda: any("no CUDA GPU" in m for m in notifications(app)))
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
         assert app.query_one(LessonSidebar).item(14).mark == "✗"
         await go_to(pilot, 8)  # still usable
         await pilot.press("f5")
@@ -285,12 +285,12 @@ async def test_device_and_dataset_keys(tiny_images) -> None:
         app.query_one(LessonSidebar).focus()
         assert app.query_one("#field-device", Select).value == "auto"
         await pilot.press("d")
-        assert app.device == "cpu" and app.query_one("#field-device", Select).value == "cpu"
+        assert app.main.device == "cpu" and app.query_one("#field-device", Select).value == "cpu"
         await pilot.press("d")
-        options = ("auto", *app.devices)
-        assert app.device == options[2 % len(options)]
+        options = ("auto", *app.main.devices)
+        assert app.main.device == options[2 % len(options)]
         await pilot.press("D")
-        assert app.dataset == DATASETS[1 % len(DATASETS)] == app.query_one("#field-dataset", Select).value
+        assert app.main.dataset == DATASETS[1 % len(DATASETS)] == app.query_one("#field-dataset", Select).value
 
 
 async def test_help_screen_and_command_palette() -> None:
@@ -305,7 +305,7 @@ async def test_help_screen_and_command_palette() -> None:
         for title in ("Run", "Pause / resume", "Step", "Stop", "Reset weights", "Choose device", "Choose dataset", "Help"):
             assert title in titles
         assert "Lesson 14: All together" in titles
-        keys = {binding.action: binding.key for binding in app.BINDINGS}
+        keys = {binding.action: binding.key for binding in (*app.BINDINGS, *app.main.BINDINGS)}
         assert {"run", "pause", "step", "stop", "reset", "cycle_device", "cycle_dataset", "quit", "help"} <= set(keys)
 
 
@@ -330,7 +330,7 @@ async def test_resizing_down_to_40x12_and_back_never_crashes(tiny_images) -> Non
         await go_to(pilot, 8)
         await pilot.resize_terminal(40, 12)
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(LessonSidebar).item(8).mark == "✓")
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(LessonSidebar).item(8).mark == "✓")
         await pilot.press("question_mark")
         await pilot.resize_terminal(80, 24)
         await pilot.pause()

@@ -93,8 +93,8 @@ async def test_runs_screen_lists_compares_and_resumes(tiny_images) -> None:
         await pilot.press("enter")  # resume the first run
         await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen))
         await wait_until(pilot, lambda: any("Resuming run" in m for m in notifications(app)))
-        assert app.lesson.number == 12 and app.values[12]["epochs"] == "2"
-        await wait_until(pilot, lambda: app.running_lesson is None and first.summary().status == "finished", timeout=30)
+        assert app.main.lesson.number == 12 and app.main.values[12]["epochs"] == "2"
+        await wait_until(pilot, lambda: app.main.running_lesson is None and first.summary().status == "finished", timeout=30)
         assert not [m for m in notifications(app) if "Cannot" in m]
     row = first.summary()
     assert row.status == "finished" and row.steps == 2 * 16
@@ -112,7 +112,7 @@ async def test_runs_screen_says_why_a_run_cannot_be_resumed(tiny_images) -> None
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.rows)
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("damaged" in m for m in notifications(app)))
-        assert app.running_lesson is None
+        assert app.main.running_lesson is None
         await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen))
         await pilot.press("escape")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from babytui.tui.app import BabytuiApp
+from babytui.tui.controller import RunController
 from babytui.tui.widgets.sidebar import LessonSidebar
 from tui_helpers import fixed_time_events, go_to, ready
 
@@ -35,8 +36,8 @@ class TestRun:
             await ready(pilot)
             await go_to(pilot, 8)
             for event in events:
-                pilot.app.handle_event(event)
-            pilot.app.post_message(BabytuiApp.TrainingEnded(8))
+                pilot.app.main.handle_event(event)
+            pilot.app.main.post_message(RunController.Ended(8))
             await pilot.pause(0.2)
 
         assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)

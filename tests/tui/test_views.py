@@ -60,7 +60,7 @@ def plain(renderable) -> str:
 async def inject(pilot, events: list) -> None:
     """Pass events to the app the way the worker's messages do."""
     for event in events:
-        pilot.app.handle_event(event)
+        pilot.app.main.handle_event(event)
     await pilot.pause()
 
 
@@ -84,7 +84,7 @@ async def test_a_short_run_fills_every_view(tiny_images) -> None:
         await go_to(pilot, 12)
         await set_field(pilot, "epochs", "2")
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
         plot = app.query_one(LossPlot)
         assert len(plot.history) == 32  # 64 images, batch 4, 2 epochs
         assert len(plot.history.test_accuracy) == 2
@@ -102,7 +102,7 @@ async def test_a_short_run_fills_every_view(tiny_images) -> None:
         assert len(app.query_one(ConfusionMatrix).confusion) == 10
         # The next run keeps this one as its ghost.
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.running_lesson is None and len(plot.history) == 32, 30)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and len(plot.history) == 32, 30)
         assert plot.ghost is not None and len(plot.ghost[0]) == 32
 
 
@@ -111,7 +111,7 @@ async def test_a_view_brought_to_the_front_draws_at_once(tiny_images) -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await run_lesson(pilot, 12)
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(StatusLine).step > 0, 30)
         plot, inspector = app.query_one(LossPlot), app.query_one(WeightInspector)
         plot.pacer.due = inspector.pacer.due = lambda: False  # as if each had just taken very long
         steps = app.query_one(StatusLine).step
@@ -168,7 +168,7 @@ async def test_lesson_5_shows_weights_before_and_after_the_update() -> None:
         await ready(pilot)
         await go_to(pilot, 5)
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(StatusLine).step > 0)
         await pilot.press("3")
         inspector = app.query_one(WeightInspector)
         await wait_until(pilot, lambda: inspector.query_one(DataTable).row_count == 2)
@@ -186,7 +186,7 @@ async def test_views_say_so_on_a_lesson_without_images() -> None:
         await ready(pilot)
         await go_to(pilot, 8)
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.running_lesson is None and app.query_one(StatusLine).step > 0)
+        await wait_until(pilot, lambda: app.main.running_lesson is None and app.query_one(StatusLine).step > 0)
         assert "no images" in plain(app.query_one(PredictionGrid).render())
         assert "no classes" in plain(app.query_one("#confusion-table"))
         assert len(app.query_one(LossPlot).history) == 3
@@ -209,7 +209,7 @@ async def test_switching_tabs_during_a_run_never_stalls_training(tiny_images) ->
                 ("log", "loss", "weights", "predictions", "confusion")[int(key) - 1]
             )
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.running_lesson is None)
+        await wait_until(pilot, lambda: app.main.running_lesson is None)
 
 
 def test_step_ticks_are_whole_round_numbers() -> None:
@@ -248,4 +248,4 @@ async def test_z_lets_the_views_fill_the_screen() -> None:
         assert app.screen.maximized is None
         await pilot.press("z", "escape")
         await pilot.pause()
-        assert app.screen.maximized is None and app.running_lesson is None
+        assert app.screen.maximized is None and app.main.running_lesson is None

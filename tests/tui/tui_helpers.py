@@ -24,7 +24,7 @@ async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 10.0
 
 async def ready(pilot) -> None:
     """Wait until the core (torch) has loaded in the background."""
-    await wait_until(pilot, lambda: pilot.app.core_loaded)
+    await wait_until(pilot, lambda: pilot.app.main.core_loaded)
     await pilot.pause()
 
 
@@ -34,7 +34,7 @@ async def go_to(pilot, number: int) -> None:
     from babytui.tui.widgets.sidebar import LessonSidebar
 
     pilot.app.query_one(LessonSidebar).select(number)
-    await wait_until(pilot, lambda: pilot.app.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
+    await wait_until(pilot, lambda: pilot.app.main.lesson.number == number and pilot.app.query_one(SettingsForm).inputs)
     await pilot.pause()
 
 

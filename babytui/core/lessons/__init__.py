@@ -50,16 +50,31 @@ def unregister(lesson: Lesson) -> None:
 def get_lesson(number: int) -> Lesson:
     """The lesson with this number, or a SettingsError naming the range."""
     if not isinstance(number, int) or not 1 <= number <= len(LESSONS):
-        raise SettingsError("lesson", f"there is no lesson {number}: choose {lesson_range()}")
+        raise SettingsError("lesson", f"there is no lesson {number}: choose {lesson_range(joiner=' to ')}")
     return LESSONS[number - 1]
 
 
-def lesson_range(image_only: bool = False) -> str:
-    """The lessons in words, '1 to 14', or for the image lessons '10 to 14'."""
+def lesson_range(image_only: bool = False, joiner: str = "-") -> str:
+    """The lessons' numbers, '1-14', or for the image lessons '10-14' (`joiner` ' to ': '1 to 14')."""
     numbers = [lesson.number for lesson in LESSONS if lesson.is_image or not image_only]
     if not numbers:
         return "none"
-    return f"{numbers[0]} to {numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+    return f"{numbers[0]}{joiner}{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def count_in_words(count: int | None = None) -> str:
+    """How many lessons there are, in words: 'fourteen', 'twenty-one'."""
+    n = len(LESSONS) if count is None else count
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens - 2] + ("" if ones == 0 else "-" + _ONES[ones])
+    return f"{n:,}"
 
 
 def image_lessons() -> list[Lesson]:

@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from babytui.core.lessons import count_in_words
+
 KEYS = (
     ("up / down", "move between lessons in the sidebar"),
     ("[ / ]  ctrl+up / ctrl+down", "previous / next lesson, from anywhere"),
@@ -29,12 +31,13 @@ KEYS = (
 )
 """(keys, what they do), in the order shown."""
 
-INTRO = (
-    "babytui teaches PyTorch in fourteen runnable lessons, from a bare tensor to a "
+def intro() -> str:
+    """The paragraph above the keys."""
+    return (
+    f"babytui teaches PyTorch in {count_in_words()} runnable lessons, from a bare tensor to a "
     "convolutional network on CIFAR-10. Pick a lesson on the left, read it, change its "
     "settings and run it. A bad value is explained under its field and blocks the run."
-)
-"""The paragraph above the keys."""
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
             rows += [(f"{keys:<{width}}", "bold $accent"), f"  {what}\n"]
         with VerticalScroll(id="help"):
             yield Static("babytui: learn PyTorch by doing", id="help-title")
-            yield Static(INTRO, id="help-intro")
+            yield Static(intro(), id="help-intro")
             yield Static(Content.assemble(*rows).rstrip(), id="help-keys")
             yield Static("escape closes this screen", id="help-close")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -32,8 +34,28 @@ def loss_series(run: Any) -> tuple[list[float], list[float]]:
     return [float(s) for s, _ in losses], [v for _, v in losses]
 
 
-class RunsScreen(Screen[str | None]):
-    """Saved runs: space marks up to two to compare, enter resumes the highlighted one."""
+class RunsScreen(Screen[Any]):
+    """Saved runs: space marks up to two to compare, enter resumes the highlighted one (dismissed with its row)."""
+
+    @dataclass
+    class Listed(Message):
+        """The runs were read (in a thread)."""
+
+        rows: list[Any]
+        """A RunSummary per run, newest first."""
+        root: str
+        """The runs folder."""
+        problem: str
+        """Why the folder could not be read, if it could not."""
+
+    @dataclass
+    class Deleted(Message):
+        """A run was deleted, or could not be."""
+
+        run_id: str
+        """The run."""
+        problem: str = ""
+        """Why it was not deleted, empty when it was."""
 
     DEFAULT_CSS = """
     RunsScreen #runs { border: round $primary; border-title-color: $accent; height: 1fr; }
@@ -86,9 +108,13 @@ class RunsScreen(Screen[str | None]):
         try:
             store = RunStore()
             rows = list(reversed(store.summaries()))  # newest first
-            self.app.call_from_thread(self.show_rows, rows, str(store.root), "")
+            self.post_message(self.Listed(rows, str(store.root), ""))
         except BabytuiError as exc:
-            self.app.call_from_thread(self.show_rows, [], "", str(exc))
+            self.post_message(self.Listed([], "", str(exc)))
+
+    def on_runs_screen_listed(self, message: Listed) -> None:
+        """Show the runs read."""
+        self.show_rows(message.rows, message.root, message.problem)
 
     def show_rows(self, rows: list[Any], root: str, problem: str) -> None:
         """Fill the table with these runs."""
@@ -192,7 +218,7 @@ class RunsScreen(Screen[str | None]):
             }.get(row.status, "it has no checkpoint (lessons 1-9 run in moments: run them again)")
             self.notify(f"Run {run_id} cannot be resumed: {why}.", severity="warning")
             return
-        self.dismiss(run_id)
+        self.dismiss(row)
 
     def action_delete(self) -> None:
         """Ask, then delete the highlighted run (its settings, metrics and checkpoint)."""
@@ -222,10 +248,17 @@ class RunsScreen(Screen[str | None]):
             store = RunStore()
             store.delete(store.find(run_id))
         except BabytuiError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Not deleted", severity="error")
+            self.post_message(self.Deleted(run_id, str(exc)))
             return
-        self.app.call_from_thread(self.notify, f"Deleted run {run_id}.")
-        self.app.call_from_thread(self.load_runs)
+        self.post_message(self.Deleted(run_id))
+
+    def on_runs_screen_deleted(self, message: Deleted) -> None:
+        """Say what became of the run, and list the runs again."""
+        if message.problem:
+            self.notify(message.problem, title="Not deleted", severity="error")
+            return
+        self.notify(f"Deleted run {message.run_id}.")
+        self.load_runs()
 
     def action_reload(self) -> None:
         """Read the runs again."""

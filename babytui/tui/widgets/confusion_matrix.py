@@ -11,10 +11,13 @@ from textual.color import Color
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
+from babytui.core.events import EpochEnded, RunStarted
+from babytui.core.lessons import lesson_range
 from ..render import RGB, rgb_style, sequential_color, text_color_on
 
-EMPTY = "Run an image lesson (10-14) to see which classes the model confuses, after each epoch."
-"""What the view says before any run."""
+def empty_text() -> str:
+    """What the view says before any run."""
+    return f"Run an image lesson ({lesson_range(image_only=True)}) to see which classes the model confuses, after each epoch."
 LABEL_WIDTH = 11
 """Columns of the row labels (the true class)."""
 
@@ -75,26 +78,25 @@ class ConfusionMatrix(ScrollableContainer, can_focus=True):
         """Class names, from RunStarted."""
         self.epoch = 0
         """The epoch the matrix belongs to."""
-        self.empty_text = EMPTY
+        self.empty_text = empty_text()
         """What the view says when there is no matrix."""
 
     def compose(self):
         """The table as one static text."""
-        yield Static(EMPTY, id="confusion-table")
+        yield Static(empty_text(), id="confusion-table")
 
     def handle_event(self, event: Any) -> None:
         """A new run clears the matrix; each scored epoch replaces it."""
-        kind = type(event).__name__
-        if kind == "RunStarted":
+        if isinstance(event, RunStarted):
             self.class_names = tuple(event.classes)
             self.confusion = ()
             self.empty_text = (
                 "The confusion matrix appears when the first epoch has been scored on the test split."
                 if event.classes
-                else f"Lesson {event.lesson} has no classes: the confusion matrix is for the image lessons, 10-14."
+                else f"Lesson {event.lesson} has no classes: the confusion matrix is for the image lessons, {lesson_range(image_only=True)}."
             )
             self.update_view()
-        elif kind == "EpochEnded" and event.confusion:
+        elif isinstance(event, EpochEnded) and event.confusion:
             self.confusion = event.confusion
             self.epoch = event.epoch
             self.update_view()
@@ -102,7 +104,7 @@ class ConfusionMatrix(ScrollableContainer, can_focus=True):
     def reset(self) -> None:
         """Forget the matrix."""
         self.confusion = ()
-        self.empty_text = EMPTY
+        self.empty_text = empty_text()
         self.update_view()
 
     def update_view(self) -> None:

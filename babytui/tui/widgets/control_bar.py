@@ -16,7 +16,7 @@ BUTTONS = (
 
 
 class ControlBar(Horizontal):
-    """A row of compact buttons; each press runs the app action of the same name."""
+    """A row of compact buttons; each press runs the main screen's action of the same name."""
 
     def __init__(self) -> None:
         super().__init__(id="controls")
@@ -24,7 +24,7 @@ class ControlBar(Horizontal):
     def compose(self):
         """One compact button per control."""
         for name, label, variant in BUTTONS:
-            yield Button(label, id=f"button-{name}", variant=variant, compact=True, action=f"app.{name}")
+            yield Button(label, id=f"button-{name}", variant=variant, compact=True, action=f"screen.{name}")
 
     def set_state(self, *, running: bool, paused: bool, can_run: bool) -> None:
         """Enable the buttons that make sense now."""

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from babytui.core.events import EpochEnded, RunStarted, StepLogged
 from .summary_line import SummaryLine
 from ..pacing import DRAW_SHARE, Pacer
 from ..render import RGB, Series, blend, downsample, ema_extend, np, rgb_style, safe_log10
@@ -223,19 +224,18 @@ class LossPlot(Vertical, can_focus=True):
 
     def handle_event(self, event: Any) -> None:
         """Store the points an event brings; the timer draws them."""
-        kind = type(event).__name__
-        if kind == "RunStarted":
+        if isinstance(event, RunStarted):
             self._keep_as_ghost()
             self.history = LossHistory(event.lesson, event.total_steps)
             self._empty_text = (
-                f"Lesson {event.lesson} makes no updates, so there is no loss curve: lessons 5 onward train."
+                f"Lesson {event.lesson} makes no updates, so there is no loss curve: the lessons that train have one."
                 if event.total_steps == 0
                 else "Waiting for the first steps..."
             )
             self._show_state()
-        elif kind == "StepLogged":
+        elif isinstance(event, StepLogged):
             self.history.add_losses(event.step, event.losses)
-        elif kind == "EpochEnded":
+        elif isinstance(event, EpochEnded):
             self.history.add_epoch(event.step, event.train_loss, event.test_loss, event.test_accuracy)
         else:
             return

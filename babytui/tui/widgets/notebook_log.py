@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import RichLog
+from babytui.core.events import Finished, Note, RunStarted, Warned
 
 
 class NotebookLog(RichLog):
@@ -20,8 +21,7 @@ class NotebookLog(RichLog):
 
     def handle_event(self, event: Any) -> None:
         """Write what a notebook would print for this event."""
-        name = type(event).__name__
-        if name == "RunStarted":
+        if isinstance(event, RunStarted):
             self.clear()
             what = f"lesson {event.lesson} on {event.device}"
             if event.total_steps:
@@ -31,10 +31,13 @@ class NotebookLog(RichLog):
             if event.dataset:
                 what += f", {event.dataset} ({event.train_size:,} train / {event.test_size:,} test)"
             self.write(Text(what, style=f"italic {self._colour('text-muted') or 'dim'}"))
-        elif name == "Note":
+        elif isinstance(event, Note):
             self.write(Text(event.heading, style=f"bold {self._colour('primary')}"))
             self.write(Text(event.text))
-        elif name == "Finished":
+        elif isinstance(event, Warned):
+            self.write(Text(event.topic, style=f"bold {self._colour('warning')}"))
+            self.write(Text(event.message))
+        elif isinstance(event, Finished):
             self.write(Text(result_line(event), style=f"bold {self._colour('success')}"))
 
     def reset(self) -> None:

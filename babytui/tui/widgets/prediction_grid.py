@@ -11,10 +11,13 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.widget import Widget
 
+from babytui.core.events import Predictions, RunStarted
+from babytui.core.lessons import lesson_range
 from ..render import half_block_lines, np, top_k
 
-EMPTY = "Run an image lesson (10-14) to see test images and what the model thinks they are."
-"""What the grid says before any run."""
+def empty_text() -> str:
+    """What the grid says before any run."""
+    return f"Run an image lesson ({lesson_range(image_only=True)}) to see test images and what the model thinks they are."
 GAP = 2
 """Columns between two images."""
 CAPTION_LINES = 2
@@ -64,7 +67,7 @@ class PredictionGrid(Widget, can_focus=True):
         """The selected image, as a position in the filtered list."""
         self.detail = False
         """True to show the selected image's top-3 classes."""
-        self.empty_text = EMPTY
+        self.empty_text = empty_text()
         """What the grid says when there is nothing to show."""
         self._cells: dict[int, list[Text]] = {}
 
@@ -72,16 +75,15 @@ class PredictionGrid(Widget, can_focus=True):
 
     def handle_event(self, event: Any) -> None:
         """Keep the newest predictions; a new run clears the grid."""
-        kind = type(event).__name__
-        if kind == "RunStarted":
+        if isinstance(event, RunStarted):
             self.reset()
             self.empty_text = (
                 "The test images and the model's guesses appear at the end of each epoch."
                 if event.classes
-                else f"Lesson {event.lesson} has no images: the prediction grid is for the image lessons, 10-14."
+                else f"Lesson {event.lesson} has no images: the prediction grid is for the image lessons, {lesson_range(image_only=True)}."
             )
             self.refresh()
-        elif kind == "Predictions":
+        elif isinstance(event, Predictions):
             self.show(event.step, event.images, event.labels, event.probabilities, event.classes)
 
     def show(self, step: int, images: Any, labels: Any, probabilities: Any, classes: tuple[str, ...]) -> None:
@@ -102,7 +104,7 @@ class PredictionGrid(Widget, can_focus=True):
         self.labels = self.probabilities = self.predicted = ()
         self.page = self.cursor = 0
         self.detail = False
-        self.empty_text = EMPTY
+        self.empty_text = empty_text()
         self._cells = {}
         self.refresh()
 

@@ -17,7 +17,7 @@ class LessonItem(ListItem):
     def __init__(self, number: int, title: str) -> None:
         super().__init__(Label(id=f"lesson-label-{number}", classes="lesson-label"), id=f"lesson-{number}")
         self.number = number
-        """The lesson number, 1-14."""
+        """The lesson number."""
         self.title = title
         """The lesson's title."""
         self.mark = " "
@@ -39,7 +39,7 @@ class LessonItem(ListItem):
 
 
 class LessonSidebar(ListView):
-    """The fourteen lessons; moving the highlight selects a lesson."""
+    """Every lesson of the course; moving the highlight selects a lesson."""
 
     @dataclass
     class Selected(Message):

@@ -8,10 +8,11 @@ from typing import Any
 from textual.content import Content
 from textual.widget import Widget
 
-from babytui.core.runs import format_duration
+from babytui.core.formatting import format_duration
 
 REFRESH_INTERVAL = 0.05
 """Seconds between redraws while steps arrive: at most 20 updates a second."""
+from babytui.core.events import EpochEnded, Finished, RunStarted, StepLogged
 
 
 class StatusLine(Widget):
@@ -106,21 +107,20 @@ class StatusLine(Widget):
 
     def handle(self, event: Any) -> None:
         """Take in a core event; of the steps only the latest is kept, drawn at most 20 times a second."""
-        name = type(event).__name__
-        if name == "StepLogged":
+        if isinstance(event, StepLogged):
             self._latest = event
             self._throttled()
             return
-        if name == "RunStarted":
+        if isinstance(event, RunStarted):
             self.reset()
             self.state = "running"  # the app says "paused" instead when the run waits for a step
             self.device = event.device
             self.dataset = event.dataset
             self.epochs = event.epochs
             self.total = event.total_steps
-        elif name == "EpochEnded":
+        elif isinstance(event, EpochEnded):
             self.epoch, self.step = event.epoch, event.step
-        elif name == "Finished":
+        elif isinstance(event, Finished):
             self._take_latest()
             self.step = event.steps
             self.state = "stopped" if event.stopped else "done"

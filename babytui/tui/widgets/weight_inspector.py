@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import DataTable, Static
 
+from babytui.core.events import RunStarted, WeightsSnapshot
 from .summary_line import SummaryLine
 from ..pacing import DRAW_SHARE, Pacer
 from ..render import (
@@ -192,14 +193,13 @@ class WeightInspector(Vertical, can_focus=False):
 
     def handle_event(self, event: Any) -> None:
         """Keep the newest snapshot (and lesson 5's before and after); the timer draws it."""
-        kind = type(event).__name__
-        if kind == "RunStarted":
+        if isinstance(event, RunStarted):
             self.reset(redraw=False)
             if event.parameters == 0:
-                self.empty_text = f"Lesson {event.lesson} has no weights: y = x has nothing to learn. Lessons 2-14 do."
+                self.empty_text = f"Lesson {event.lesson} has no weights: y = x has nothing to learn. The lessons after it do."
             else:
                 self.empty_text = "Waiting for the first copy of the weights..."
-        elif kind == "WeightsSnapshot":
+        elif isinstance(event, WeightsSnapshot):
             self.snapshot = event
             if event.tag == "before":
                 self.before, self.after = event, None
