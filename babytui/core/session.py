@@ -146,16 +146,13 @@ class Session:
         return self.lesson.load_data(self.settings, progress=loading)
 
     def _open_record(self, data: ImageData | None) -> tuple[Recorder | None, str | None]:
-        """The recorder of this run, or (None, why) when a new run cannot be saved: it trains unsaved."""
+        """The recorder of a new run, or (None, why) when it cannot be saved: it trains unsaved."""
         from .runs import Recorder
 
-        if self.resume is None and not self.save:
+        if not self.save:
             return None, None
-        identity = data.identity() if data is not None else None  # what it trained on, for a resume to check
-        if self.resume is not None:  # a resumed run must be saved: a RunError here ends it
-            return Recorder(self.resume, resumed_from=self.resumed_from, data=identity), None
-        try:
-            return Recorder.new(self.lesson, self.settings, self.store, data=identity), None
+        try:  # what it trained on goes into its record, for a resume to check
+            return Recorder.new(self.lesson, self.settings, self.store, data=data.identity() if data is not None else None), None
         except BabytuiError as exc:
             return None, f"{exc}; training goes on without saving"
 
@@ -182,20 +179,27 @@ class Session:
 
     def events(self) -> Iterator[Event]:
         """Run the lesson: every event the app or the CLI shows (checkpoints go to disk only)."""
+        from .runs import Recorder
         from .train import train
 
         recorder: Recorder | None = None
+        warning: str | None = None
         doing = "loading the data"
         try:
-            if self.resume is not None:
+            if self.resume is not None:  # its lock first: a run written elsewhere or through a link goes no further
                 self._read_resume()
-            data = self._load_data()  # first: a dataset that won't load leaves no saved run behind
+                recorder = Recorder(self.resume, resumed_from=self.resumed_from)
+                self.run_id = recorder.run.id
+            data = self._load_data()  # before a new run is created: a dataset that won't load leaves none behind
             if self.control.stopped:
                 raise LoadCancelled("stopped before training began")
             notes = list(self._check_data(data))
-            recorder, warning = self._open_record(data)
             if recorder is not None:
-                self.run_id = recorder.run.id
+                recorder.data = data.identity() if data is not None else None
+            else:
+                recorder, warning = self._open_record(data)
+                if recorder is not None:
+                    self.run_id = recorder.run.id
             doing = "training"
             for event in train(
                 self.lesson, self.settings, data=data, control=self.control,

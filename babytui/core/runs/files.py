@@ -70,13 +70,17 @@ def read_run_file(path: Path, limit: int) -> bytes | None:
         if exc.errno == errno.ELOOP or path.is_symlink():
             raise UnsafeFile(f"{path.name} is a symbolic link, and babytui never follows links in its run folders") from None
         raise
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device or a pipe"
             raise UnsafeFile(f"{path.name} is {kind}, not a file")
         if info.st_size > limit:
             raise UnsafeFile(f"{path.name} is {info.st_size / 1e6:,.0f} MB, far larger than babytui writes")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         return f.read(limit + 1)
 
 

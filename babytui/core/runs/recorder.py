@@ -9,7 +9,7 @@ import os
 import time
 from typing import IO, Any
 
-from ..errors import BabytuiError
+from ..errors import BabytuiError, RunError
 from ..events import Checkpoint, EpochEnded, Event, Finished, RunStarted, StepLogged
 from ..lessons import Lesson
 from ..settings import Settings
@@ -48,6 +48,11 @@ class Recorder:
         self._lock = run.write_lock()
         sweep_temp_files(run.path, max_age=0.0)  # ours now: any temporary file here is a killed write's
         self._metrics: IO[str] | None = None
+        try:
+            self._open_metrics()  # now: a metrics file that is a link ends this here, before any training
+        except OSError as exc:
+            self._lock.release()
+            raise RunError(f"cannot write run {run.id}: {_reason(exc)}") from None
 
     @classmethod
     def new(cls, lesson: Lesson, settings: Settings, store: RunStore | None = None, *, data: dict[str, Any] | None = None) -> "Recorder":
@@ -130,14 +135,22 @@ class Recorder:
 
     def _append(self, record: dict[str, Any]) -> None:
         """One line on the metrics file, flushed so that a killed process keeps it."""
-        if self._metrics is None:
-            metrics = open_for_append(self.run.path / METRICS_FILE)
+        metrics = self._metrics if self._metrics is not None else self._open_metrics()
+        metrics.write(json.dumps(record) + "\n")
+        metrics.flush()
+
+    def _open_metrics(self) -> IO[str]:
+        """The metrics file, opened to append (never through a link), after a line a crash cut off."""
+        metrics = open_for_append(self.run.path / METRICS_FILE)
+        try:
             size = os.fstat(metrics.fileno()).st_size
             if size and os.pread(metrics.fileno(), 1, size - 1) != b"\n":  # a line cut off by a crash
                 metrics.write("\n")  # start a fresh one after it
-            self._metrics = metrics
-        self._metrics.write(json.dumps(record) + "\n")
-        self._metrics.flush()
+        except BaseException:
+            metrics.close()
+            raise
+        self._metrics = metrics
+        return metrics
 
     def close(self) -> None:
         """Sync and close the metrics file and let go of the run."""
