@@ -49,7 +49,7 @@ LARGE_PIXELS = 4_000_000
 """Images above this many pixels decode one at a time, so the threads never hold several at once."""
 SKIP_REASONS = {
     "damaged": "damaged or not an image",
-    "too large": f"too large to decode (over {MAX_DECODE_PIXELS // 1_000_000} megapixels)",
+    "too large": "too large to decode (over {megapixels:g} megapixels)",
     "unreadable": "unreadable (no permission, or a read error)",
 }
 """Why a file is skipped, in words, by the short reason `read_image` gives."""
@@ -282,9 +282,15 @@ def load_folder(
 def _reasons(skipped: dict[str, str]) -> str:
     """The files skipped, counted by reason: '2 damaged or not an image, 1 too large to decode (...)'."""
     counts = Counter(skipped.values())
+    order = list(SKIP_REASONS)
+
+    def words(reason: str) -> str:
+        return SKIP_REASONS.get(reason, reason).format(megapixels=MAX_DECODE_PIXELS / 1e6)
+
     if len(counts) == 1:
-        return SKIP_REASONS.get(next(iter(counts)), next(iter(counts)))
-    return ", ".join(f"{n:,} {SKIP_REASONS.get(reason, reason)}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        return words(next(iter(counts)))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else len(order)))
+    return ", ".join(f"{n:,} {words(reason)}" for reason, n in ranked)
 
 
 def load_image_folder(
