@@ -6,13 +6,13 @@
 start-up, before its first checkpoint, while writing one, between epochs...), resumed with
 `--resume`, killed again, and so on; every run, once resumed to its end, must be bit for bit the
 run never interrupted: the same final weights, loss, accuracy and loss curve. A third of the
-kills land before the run's first checkpoint on purpose. Set BABYTUI_CRASH_KILLS (30) and
+kills land before the run's first checkpoint on purpose (a run resumed from its start may be
+killed early again). Set BABYTUI_CRASH_KILLS (30) and
 BABYTUI_CRASH_ARGS (the settings; lesson 12 on shapes, 2 epochs at batch 32) to change the scale.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shlex
@@ -59,15 +59,24 @@ def same(a, b) -> bool:
     )
 
 
+def _metrics_size(run) -> int:
+    try:
+        return (run.path / "metrics.jsonl").stat().st_size
+    except OSError:
+        return 0
+
+
 def kill_at_random(proc: subprocess.Popen, find_run, seconds: float, early: bool) -> str:
-    """SIGKILL `proc` after `seconds` (or, `early`, at a random moment after its start record and before its
-    first checkpoint); what it was doing then, in words ("finished" when it ended first)."""
+    """SIGKILL `proc` after `seconds` (or, `early`, at a random moment once it has begun training and
+    before its first checkpoint); what it was doing then, in words ("finished" when it ended first)."""
     deadline = time.monotonic() + (600 if early else seconds)
     moment = None
+    run = find_run()
+    size_before = _metrics_size(run) if run is not None else 0
     while proc.poll() is None and time.monotonic() < deadline:
         if early and moment is None:
             run = find_run()
-            if run is not None and run.metrics().start is not None:
+            if run is not None and run.metrics().start is not None and _metrics_size(run) > size_before:
                 moment = time.monotonic() + random.uniform(0.0, 3.0)  # the first checkpoint comes after 5 s
         if moment is not None and time.monotonic() >= moment:
             break
@@ -112,8 +121,9 @@ def test_thirty_sigkills_each_resumed_end_bit_identical(tmp_path: Path, monkeypa
         elif current is None:
             early = kills["before its first checkpoint"] < KILLS // 3
             what = kill_at_random(start(*ARGS), new_run, random.uniform(0.5, full_seconds), early)
-        else:
-            what = kill_at_random(start("train", "--resume", current.id, "--json"), lambda: current, random.uniform(0.5, full_seconds), False)
+        else:  # a run with no checkpoint yet goes on from its start: kill it early again, while the quota lasts
+            early = kills["before its first checkpoint"] < KILLS // 3 and not current.has_checkpoint()
+            what = kill_at_random(start("train", "--resume", current.id, "--json"), lambda: current, random.uniform(0.5, full_seconds), early)
         if what != "finished":
             kills[what] += 1
         current = current or new_run()

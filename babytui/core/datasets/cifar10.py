@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +10,7 @@ from ..progress import ProgressCallback
 from .base import ImageData, check_root, default_data_root, megabytes, release_freed_memory
 from .download import CIFAR10_FOLDER, TEMP_PREFIX, clean_leftovers, download_cifar10
 from .safe_pickle import BatchUnpickler
-from .verify import check_official, read_file, verify_cifar10
+from .verify import HashingReader, check_read, verify_cifar10
 
 if TYPE_CHECKING:
     import torch
@@ -34,24 +32,32 @@ CIFAR10_TEST_FILES = ("test_batch",)
 def _read_batch(path: Path, verify: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """One pickled CIFAR-10 batch file as uint8 images (N, 3, 32, 32) and int64 labels.
 
-    The bytes are read once: checked against the official MD5 (when `verify`), then unpickled
-    by BatchUnpickler, which admits arrays, lists and strings only: no pickle ever runs code.
+    The file is read once, by BatchUnpickler, which admits arrays, lists and strings only (no
+    pickle ever runs code), its SHA-256 taken on the way; with `verify` that content must be
+    the official file's (its MD5, remembered by the SHA-256; computed once).
     """
     import pickle
 
     import numpy as np
     import torch
 
-    blob = read_file(path)
-    if verify:
-        check_official(path, blob)
     try:
-        batch = BatchUnpickler(io.BytesIO(blob), encoding="latin1").load()
+        with open(path, "rb") as f:
+            reader = HashingReader(f) if verify else f
+            try:
+                batch = BatchUnpickler(reader, encoding="bytes").load()  # bytes: no 30 MB text decoded and encoded again
+            finally:
+                sha256 = reader.finish() if verify else ""
     except pickle.UnpicklingError as exc:
         raise DataError(f"CIFAR-10 file {path} was not read: {exc}") from None
+    except FileNotFoundError:
+        raise DataError(f"CIFAR-10 file {path} is missing") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
     except Exception as exc:  # a damaged pickle can fail in many ways; all mean the same to the user
         raise DataError(f"CIFAR-10 file {path} is unreadable or corrupt ({type(exc).__name__})") from None
-    del blob
+    if verify:  # on the very bytes that were unpickled (whatever they held, they ran no code)
+        check_read(path, sha256)
     data, labels = batch.get("data"), batch.get("labels", batch.get("fine_labels"))
     if isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu":
         labels = labels.tolist()

@@ -55,15 +55,19 @@ class BatchUnpickler(pickle.Unpickler):
         def __init__(self, name, align=False, copy=False):
             import numpy as np
 
+            if isinstance(name, bytes):  # a Python 2 string, read with encoding="bytes"
+                name = name.decode("latin1")
             value = np.dtype(name) if isinstance(name, str) else None
             if value is None or value.kind not in "biuf" or value.fields is not None or value.subdtype is not None:
                 raise pickle.UnpicklingError(f"it holds an array of {name!r}, not of numbers")
             self.value = value
 
         def __setstate__(self, state):
-            if not isinstance(state, tuple) or len(state) != 8 or state[1] not in "<>|=" or state[2:] != (None, None, None, -1, -1, 0):
+            if isinstance(state, tuple) and len(state) == 8 and isinstance(state[1], bytes):
+                state = (state[0], state[1].decode("latin1"), *state[2:])
+            if not isinstance(state, tuple) or len(state) != 8 or state[1] not in ("<", ">", "|", "=") or state[2:] != (None, None, None, -1, -1, 0):
                 raise pickle.UnpicklingError("it holds a numpy type with fields or flags, not a plain number type")
-            if state[1] in "<>":
+            if state[1] in ("<", ">"):
                 self.value = self.value.newbyteorder(state[1])
 
     @staticmethod

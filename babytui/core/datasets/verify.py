@@ -70,11 +70,16 @@ def _remember(pairs: dict[str, str]) -> None:
 def md5_of(blob: bytes) -> str:
     """The MD5 of these bytes: remembered by their SHA-256 when hashed before, else computed (and remembered)."""
     sha = hashlib.sha256(blob).hexdigest()
-    known = _read_verdicts().get(sha)
-    if known is not None:
-        return known
+    return _known_md5(sha) or _computed_md5(sha, blob)
+
+
+def _known_md5(sha256: str) -> str | None:
+    return _read_verdicts().get(sha256)
+
+
+def _computed_md5(sha256: str, blob: bytes) -> str:
     md5 = _md5(blob)
-    _remember({sha: md5})
+    _remember({sha256: md5})
     return md5
 
 
@@ -82,17 +87,60 @@ def _md5(blob: bytes) -> str:
     return hashlib.md5(blob).hexdigest()
 
 
-def check_official(path: Path, blob: bytes, expected: dict[str, str] | None = None) -> None:
-    """DataError unless these bytes, read from `path`, are the official CIFAR-10 file of that name."""
+class HashingReader:
+    """A file read through, its SHA-256 taken of every byte that passes (the unpickler reads through it)."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.digest.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.file.readline(size)
+        self.digest.update(data)
+        return data
+
+    def finish(self) -> str:
+        """The SHA-256 of the whole file, the bytes the unpickler left unread included."""
+        for block in iter(lambda: self.file.read(1 << 20), b""):
+            self.digest.update(block)
+        return self.digest.hexdigest()
+
+
+def check_read(path: Path, sha256: str, expected: dict[str, str] | None = None) -> None:
+    """DataError unless the file just read from `path`, of this SHA-256, is the official CIFAR-10 file.
+
+    A content hashed for the first time is read again for its MD5, and must still be the same.
+    """
     want = (expected or CIFAR10_FILE_MD5).get(path.name)
     if want is None:
         return
-    got = md5_of(blob)
+    got = _known_md5(sha256)
+    if got is None:
+        blob = read_file(path)
+        if hashlib.sha256(blob).hexdigest() != sha256:
+            raise DataError(f"CIFAR-10 file {path} changed while it was being read; try again")
+        got = _computed_md5(sha256, blob)
+    _mismatch(path, got, want)
+
+
+def _mismatch(path: Path, got: str, want: str) -> None:
     if got != want:
         raise DataError(
             f"CIFAR-10 file {path} does not match the official copy (MD5 {got}, expected {want}); "
             "if you trust this copy, set trust data to yes (--trust-data)"
         )
+
+
+def check_official(path: Path, blob: bytes, expected: dict[str, str] | None = None) -> None:
+    """DataError unless these bytes, read from `path`, are the official CIFAR-10 file of that name."""
+    want = (expected or CIFAR10_FILE_MD5).get(path.name)
+    if want is not None:
+        _mismatch(path, md5_of(blob), want)
 
 
 def read_file(path: Path) -> bytes:
