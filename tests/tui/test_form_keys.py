@@ -146,3 +146,16 @@ async def test_the_palette_lists_the_lessons_in_the_course_order() -> None:
         titles = [str(hit.display) async for hit in provider.discover()]
         lessons = [t for t in titles if t.startswith("Lesson ") and ":" in t]
         assert [int(t.split(":")[0].split()[1]) for t in lessons] == list(range(1, 15))
+
+
+async def test_enter_on_a_lesson_opens_its_settings() -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("down", "down")
+        await wait_until(pilot, lambda: app.main.lesson.number == 3)
+        await pilot.press("1")  # a view in front: enter brings the lesson page back
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.query_one("#field-x", Input).has_focus)
+        assert app.query_one(OutputArea).active == "tab-lesson" and app.main.lesson.number == 3

@@ -16,6 +16,7 @@ from textual.widgets import Footer
 
 from babytui.core.datasets import DATASETS
 from babytui.core.lessons import LESSONS, Lesson, lesson_range
+from babytui.core.settings import FIELDS
 
 from .. import preferences
 from ..controller import RunController
@@ -197,7 +198,7 @@ class MainScreen(RunKeys, Screen):
         image = self.lesson.is_image
         self.query_one(StatusLine).set_where(self.device if image else "cpu", self.dataset if image else "")
 
-    async def on_lesson_sidebar_selected(self, message: LessonSidebar.Selected) -> None:
+    async def on_lesson_sidebar_lesson_shown(self, message: LessonSidebar.LessonShown) -> None:
         """Follow the sidebar's highlight (skipping lessons already passed by)."""
         if message.number != self.query_one(LessonSidebar).highlighted_number:
             return
@@ -228,6 +229,14 @@ class MainScreen(RunKeys, Screen):
         """Keep a lesson's settings as typed: its own, and those the image lessons share."""
         self.values[lesson] = {k: v for k, v in values.items() if k not in preferences.SHARED}
         self.shared.update({k: v for k, v in values.items() if k in preferences.SHARED})
+
+    def changed_values(self, lesson: int) -> dict[str, str]:
+        """A lesson's own settings as typed, less those that are its defaults (a newer default then applies)."""
+        defaults = LESSONS[lesson - 1].defaults
+        return {
+            name: text for name, text in self.values.get(lesson, {}).items()
+            if name not in FIELDS or text != FIELDS[name].format(getattr(defaults, name))
+        }
 
     def update_controls(self) -> None:
         """Enable the buttons that make sense now; the footer follows."""
@@ -292,8 +301,9 @@ class MainScreen(RunKeys, Screen):
         form = self.query_one(SettingsForm)
         if form.lesson is not None and form.shows(form.lesson):  # typed a moment ago, not checked yet
             self.keep_typed(form.lesson.number, form.values())
+        changed = {n: self.changed_values(n) for n in self.values}
         prefs = preferences.Preferences(
-            self.lesson.number, {n: dict(v) for n, v in self.values.items()}, dict(self.shared),
+            self.lesson.number, {n: v for n, v in changed.items() if v}, dict(self.shared),
             self.query_one(LessonSidebar).results(),
         )
         if prefs.to_json() == self.prefs.to_json():

@@ -44,7 +44,7 @@ class LessonSidebar(ListView):
     """Every lesson of the course; moving the highlight selects a lesson."""
 
     @dataclass
-    class Selected(Message):
+    class LessonShown(Message):
         """The highlighted lesson changed."""
 
         number: int
@@ -65,13 +65,13 @@ class LessonSidebar(ListView):
         """Turn ListView's highlight into our Selected message."""
         event.stop()
         if isinstance(event.item, LessonItem):
-            self.post_message(self.Selected(event.item.number))
+            self.post_message(self.LessonShown(event.item.number))
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         """Enter on a lesson opens it: its settings get the keyboard (the screen does that)."""
         event.stop()
         if isinstance(event.item, LessonItem):
-            self.post_message(self.Selected(event.item.number))
+            self.post_message(self.LessonShown(event.item.number))
             self.post_message(self.Opened(event.item.number))
 
     def select(self, number: int) -> None:
