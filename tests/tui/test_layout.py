@@ -14,7 +14,7 @@ from babytui.tui.widgets.prediction_grid import PredictionGrid
 from babytui.tui.widgets.settings_form import SettingsForm
 from babytui.tui.widgets.workspace import Workspace
 from fixed_events import CLASSES, injected_events
-from tui_helpers import go_to, ready
+from tui_helpers import go_to, ready, set_field, wait_until
 
 
 def screen_lines(app: BabytuiApp) -> list[str]:
@@ -91,6 +91,7 @@ async def test_the_lesson_page_is_one_key_away_while_a_run_goes_on(tiny_images) 
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await go_to(pilot, 14)
+        await set_field(pilot, "epochs", "1000")
         workspace = app.query_one(Workspace)
         assert workspace.lesson_page_shown and app.query_one(LessonPane).region.width > 40
         await pilot.press("r")  # the views come to the front
@@ -101,6 +102,7 @@ async def test_the_lesson_page_is_one_key_away_while_a_run_goes_on(tiny_images) 
         assert workspace.lesson_page_shown and app.query_one(SettingsForm).region.height > 10
         assert app.main.running_lesson == 14
         await pilot.press("x")
+        await wait_until(pilot, lambda: app.main.running_lesson is None, 30)
 
 
 async def test_a_wide_screen_shows_the_lesson_beside_the_views() -> None:
