@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from ..tui.app import run_app
 
-            return run_app()
+            return run_app(args.colors)
         code = commands[args.command](args)
         sys.stdout.flush()  # here, where a closed pipe can still be told apart from a failure
         return code

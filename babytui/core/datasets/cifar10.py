@@ -181,7 +181,10 @@ def describe(root: Path) -> str:
         verify_cifar10(folder)
         state = "verified (matches the official MD5 sums)"
     except DataError:
-        state = "differs from the official files: use it with --trust-data if you trust this copy"
+        state = (
+            "differs from the official files: if you trust this copy, train on it with "
+            "`babytui train --trust-data` (or trust data: yes in the app)"
+        )
     return f"cifar10: {folder}, {megabytes(size)}, {state}"
 
 
