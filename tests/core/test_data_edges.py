@@ -83,6 +83,8 @@ def test_a_data_root_that_is_a_symlink_loop_or_leads_nowhere(tmp_path: Path, cap
         assert main(["data", "--data-root", str(root)]) == 1
         err = capsys.readouterr().err
         assert message in err and "File exists" not in err and len(err.strip().splitlines()) == 1
+        assert main(["train", "--lesson", "10", "--dataset", dataset, "--data-root", str(root)]) == 2  # as typed
+        assert "symbolic link that leads nowhere" in capsys.readouterr().err
     assert not (tmp_path / "gone").exists()
 
 
