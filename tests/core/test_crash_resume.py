@@ -32,6 +32,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("BABYTUI_CRASH_KILLS", "30"))
 SETTINGS = shlex.split(os.environ.get("BABYTUI_CRASH_ARGS", "--epochs 2 --batch-size 32"))
+KILLS_PER_RUN = 3
+"""Kills a run takes at most before it is resumed to its end and compared: several runs get compared."""
 ARGS = ["train", "--lesson", "12", "--dataset", "shapes", "--device", "cpu", "--json", *SETTINGS]
 
 
@@ -109,6 +111,7 @@ def test_thirty_sigkills_each_resumed_end_bit_identical(tmp_path: Path, monkeypa
     expected = final_state(uninterrupted)
     done = {uninterrupted.id}
     kills: Counter[str] = Counter()
+    killed: Counter[str] = Counter()  # kills of each run
     checked, mismatches = [], []
     current = None  # the run being killed and resumed, once it exists
 
@@ -116,7 +119,8 @@ def test_thirty_sigkills_each_resumed_end_bit_identical(tmp_path: Path, monkeypa
         return next((r for r in store.runs() if r.id not in done), None)
 
     while sum(kills.values()) < KILLS or current is not None:
-        if sum(kills.values()) >= KILLS:  # the last one killed: resume it to its end
+        if sum(kills.values()) >= KILLS or (current is not None and killed[current.id] >= KILLS_PER_RUN):
+            # the last one killed, or one killed often enough: resume it to its end
             what = kill_at_random(start("train", "--resume", current.id, "--json"), lambda: current, 3600.0, False)
         elif current is None:
             early = kills["before its first checkpoint"] < KILLS // 3
@@ -124,9 +128,10 @@ def test_thirty_sigkills_each_resumed_end_bit_identical(tmp_path: Path, monkeypa
         else:  # a run with no checkpoint yet goes on from its start: kill it early again, while the quota lasts
             early = kills["before its first checkpoint"] < KILLS // 3 and not current.has_checkpoint()
             what = kill_at_random(start("train", "--resume", current.id, "--json"), lambda: current, random.uniform(0.5, full_seconds), early)
+        current = current or new_run()
         if what != "finished":
             kills[what] += 1
-        current = current or new_run()
+            killed[current.id if current is not None else ""] += 1
         if current is not None and current.summary().status == "finished":
             checked.append(current.id)
             if not same(final_state(current), expected):
@@ -136,7 +141,7 @@ def test_thirty_sigkills_each_resumed_end_bit_identical(tmp_path: Path, monkeypa
     print(
         f"\ncrash test: {sum(kills.values())} SIGKILLs of `babytui {' '.join(ARGS)}` ({full_seconds:.0f} s uninterrupted): "
         + ", ".join(f"{n} {what}" for what, n in kills.most_common())
-        + f"; {len(checked)} runs resumed to their end, {len(checked) - len(mismatches)} of them bit-identical "
+        + f"; {len(checked)} runs (killed {', '.join(str(killed[i]) for i in checked)} times) resumed to their end, {len(checked) - len(mismatches)} of them bit-identical "
         f"to the uninterrupted run (weights, loss, accuracy, loss curve); {time.monotonic() - started:.0f} s in all"
     )
     assert not mismatches, mismatches
