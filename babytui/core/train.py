@@ -33,7 +33,7 @@ SNAPSHOT_INTERVAL = 1.0
 """Seconds between live weight snapshots while an image lesson trains."""
 CHECKPOINT_INTERVAL = 5.0
 """Seconds between mid-epoch Checkpoint events, besides those at each epoch's end and at a stop.
-benchmarks/checkpoint_cost.py: a checkpoint takes 20-40 ms (its fsync mostly), under 1% of 5 s."""
+benchmarks/checkpoint_cost.py: a checkpoint takes 10-40 ms (its fsync mostly), under 1% of 5 s even on a busy machine."""
 CHECKPOINT_SHARE = 0.01
 """The most of the training time checkpoints may take: on a slow disk they come less often."""
 
