@@ -38,7 +38,7 @@ def _run(root: str, trust_data: bool, steps: int, eval_chunk: int) -> dict:
     import torch
 
     from babytui.core.datasets import load_images
-    from babytui.core.datasets.download import verify_cifar10
+    from babytui.core.datasets.verify import verify_cifar10
     from babytui.core.events import Finished
     from babytui.core.lessons import get_lesson
     from babytui.core.train import train
@@ -62,7 +62,7 @@ def _run(root: str, trust_data: bool, steps: int, eval_chunk: int) -> dict:
     ) / 2**20
     if not trust_data:
         started = time.perf_counter()
-        verify_cifar10(data.root)  # hashes the files the first time, reads a cached verdict after
+        verify_cifar10(data.root)  # reads and SHA-256s the files; MD5s them only the first time
         result["verify_s"] = time.perf_counter() - started
     lesson = get_lesson(14)
     settings = lesson.settings({"device": "cpu", "max_steps": steps, "epochs": 1})

@@ -7,7 +7,7 @@ import os
 import sys
 
 from .output import write_new_file
-from .parser import lesson_and_settings
+from .parser import UsageError, lesson_and_settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(script)
         return 0
+    if not args.output.strip():
+        raise UsageError("-o/--output: give a file name, or leave -o out to print the script")
     write_new_file(args.output, lambda f: f.write(script))
     print(f"wrote lesson {lesson.number} to {os.path.abspath(args.output)}", file=sys.stderr)
     return 0

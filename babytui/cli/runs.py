@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..core.formatting import printable
 from .output import write_new_file
+from .parser import UsageError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -15,11 +17,13 @@ def run(args: argparse.Namespace) -> int:
     store = RunStore()
     if args.runs_command == "rm":
         return _remove(store, args.run, args.yes)
+    if args.csv is not None and not args.csv.strip():
+        raise UsageError("--csv: give a file name, or - (or nothing) for stdout")
     rows = store.summaries()
     for row in rows:
         if row.problem:
             problem = row.problem if row.status == "unreadable" else f"run {row.id}: {row.problem}"
-            print(f"babytui: warning: {problem}", file=sys.stderr)
+            print(f"babytui: warning: {printable(problem)}", file=sys.stderr)
     if args.csv is not None:
         if args.csv == "-":
             write_csv(rows, sys.stdout)
@@ -49,16 +53,16 @@ def runs_table(rows) -> str:
 
 
 def _remove(store, ref: str, yes: bool) -> int:
-    """Delete one run after asking on stdin (y/N)."""
+    """Delete one run after asking on stdin (y/N); a damaged one too (it is listed as unreadable)."""
     run = store.find(ref)
     row = run.summary()
     if not yes:
         what = f"lesson {row.lesson}, {row.status}, {row.result}" if row.lesson else row.status
-        print(f"delete run {run.id} ({what})? [y/N] ", end="", file=sys.stderr, flush=True)
+        print(printable(f"delete run {run.id} ({what})? [y/N] "), end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline().strip().lower()
         if answer not in ("y", "yes"):
             print("nothing deleted", file=sys.stderr)
             return 0
-    store.delete(run)
-    print(f"deleted run {run.id}", file=sys.stderr)
+    what = store.delete(run)
+    print(printable(f"deleted {what}"), file=sys.stderr)
     return 0

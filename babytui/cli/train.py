@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from ..core.formatting import printable
 from ..core.settings import FIELDS
 from .output import LoadBar, Progress, indent, result_line
 from .parser import UsageError, given_settings, lesson_and_settings
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"babytui: resuming run {session.run_id} from step {session.resumed_from:,}", file=sys.stderr)
             if isinstance(event, ev.Warned):
                 progress.clear()
-                print(f"babytui: warning: {event.message}" + ("; training goes on" if event.topic != "data" else ""), file=sys.stderr, flush=True)
+                print(f"babytui: warning: {printable(event.message)}" + ("; training goes on" if event.topic != "data" else ""), file=sys.stderr, flush=True)
             elif isinstance(event, ev.Note):
                 progress.clear()
                 print(f"{event.heading}:\n{indent(event.text)}", file=notes_out, flush=True)
@@ -121,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     result = session.result
     assert result is not None
     if session.run_id is not None:
-        if result.stopped and session.lesson.is_image:
+        if session.save_problem:  # a full disk: say what is on it, never "saved"
+            print(f"babytui: warning: run {session.run_id} is not saved whole ({printable(session.save_problem)}); "
+                  "`babytui runs` shows what it holds", file=sys.stderr)
+        elif result.stopped and session.lesson.is_image:
             print(f"babytui: saved run {session.run_id}; go on with: babytui train --resume {session.run_id}", file=sys.stderr)
         else:
             print(f"babytui: saved run {session.run_id}", file=sys.stderr)

@@ -100,19 +100,112 @@ def capture(
 
 
 def load(path: Path, run_id: str) -> dict[str, Any]:
-    """A checkpoint file read with weights_only (no code runs); RunError when missing or damaged."""
+    """A checkpoint file read with weights_only (no code runs) and checked whole; RunError when missing or damaged."""
+    import io
+
     import torch
 
-    if not path.is_file():
+    from .runs.files import MAX_CHECKPOINT_BYTES, UnsafeFile, _reason, read_run_file
+
+    try:
+        raw = read_run_file(path, MAX_CHECKPOINT_BYTES)
+    except UnsafeFile as exc:
+        raise RunError(f"run {run_id}: {exc}; it cannot be a checkpoint") from None
+    except OSError as exc:
+        raise RunError(f"run {run_id}: cannot read {path.name}: {_reason(exc)}") from None
+    if raw is None:
         raise RunError(f"run {run_id} has no checkpoint: it stopped before its first one was saved")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated zip, a pickle refused by weights_only, an unreadable file
+        state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated zip, a pickle refused by weights_only, not a checkpoint at all
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise RunError(f"run {run_id}: {path.name} is damaged and cannot be loaded ({reason})") from None
     if not isinstance(state, dict) or "model" not in state or "step" not in state:
         raise RunError(f"run {run_id}: {path.name} is not a babytui checkpoint")
+    if type(state.get("format")) is int and state["format"] > FORMAT:
+        raise RunError(f"run {run_id}: its checkpoint was saved by a newer babytui: upgrade babytui to resume it")
+    problem = damage(state)
+    if problem:
+        raise RunError(f"run {run_id}: {path.name} is damaged: {problem}")
     return state
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**53
+
+
+def _maybe_number(value: Any) -> bool:
+    return value is None or type(value) in (int, float)
+
+
+def damage(state: dict[str, Any]) -> str | None:
+    """What is wrong with a loaded checkpoint's contents, in words, or None when every part has its type."""
+    import torch
+
+    def tensor(value: Any, dtype: Any, dim: int) -> bool:
+        return isinstance(value, torch.Tensor) and value.dtype == dtype and value.dim() == dim
+
+    checks = [
+        ("format", type(state.get("format")) is int and 1 <= state["format"]),
+        ("lesson", type(state.get("lesson")) is int),
+        ("step", _count(state.get("step"))),
+        ("next_epoch", _count(state.get("next_epoch")) and state["next_epoch"] >= 1),
+        ("skip", _count(state.get("skip"))),
+        ("epochs_done", _count(state.get("epochs_done", 0))),
+        ("seconds", type(state.get("seconds", 0.0)) in (int, float) and math.isfinite(state.get("seconds", 0.0)) and state.get("seconds", 0.0) >= 0),
+        ("epoch_losses", isinstance(state.get("epoch_losses"), torch.Tensor) and state["epoch_losses"].dim() == 1
+         and state["epoch_losses"].is_floating_point() and len(state["epoch_losses"]) == (state["skip"] if _count(state.get("skip")) else -1)),
+        ("shuffle", tensor(state.get("shuffle"), torch.uint8, 1)),
+        ("cpu_rng", tensor(state.get("cpu_rng"), torch.uint8, 1)),
+        ("cuda_rng", state.get("cuda_rng") is None or tensor(state.get("cuda_rng"), torch.uint8, 1)),
+        ("model", isinstance(state.get("model"), dict) and bool(state["model"])
+         and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state["model"].items())),
+        ("optimizer", isinstance(state.get("optimizer"), dict) and isinstance(state["optimizer"].get("state"), dict)
+         and isinstance(state["optimizer"].get("param_groups"), list)
+         and all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in state["optimizer"]["param_groups"])),
+        *((name, _maybe_number(state.get(name))) for name in ("train_loss", "test_loss", "test_accuracy")),
+    ]
+    for name, ok in checks:
+        if not ok:
+            value = state.get(name)
+            shown = f"a tensor of {tuple(value.shape)} {value.dtype}" if isinstance(value, torch.Tensor) else repr(value)[:40]
+            return f"its {name} is {shown}"
+    return None
+
+
+def _shape(tensor: Any) -> str:
+    return "x".join(str(n) for n in tensor.shape) or "a number"
+
+
+def check_fit(saved: dict[str, Any], model: nn.Module, steps_per_epoch: int) -> None:
+    """ValueError saying how a checkpoint differs from this network and this data; nothing when it fits."""
+    import torch
+
+    own = model.state_dict()
+    theirs = saved["model"]
+    missing, extra = sorted(set(own) - set(theirs)), sorted(set(theirs) - set(own))
+    if missing or extra:
+        parts = ([f"it lacks {', '.join(missing[:3])}"] if missing else []) + ([f"it has {', '.join(extra[:3])} too"] if extra else [])
+        raise ValueError(f"its weights are of another network ({'; '.join(parts)})")
+    for name, value in own.items():
+        if theirs[name].shape != value.shape:
+            raise ValueError(f"its {name} is {_shape(theirs[name])}, this network's is {_shape(value)}")
+    params = [p for p in model.parameters()]
+    groups = saved["optimizer"]["param_groups"]
+    if sum(len(g["params"]) for g in groups) != len(params):
+        raise ValueError("its optimizer is for another network")
+    for index, values in saved["optimizer"]["state"].items():
+        if not (type(index) is int and 0 <= index < len(params)) or not isinstance(values, dict):
+            raise ValueError("its optimizer's state is damaged")
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor) and value.dim() and value.shape != params[index].shape:
+                raise ValueError(f"its optimizer's {key} is {_shape(value)}, for a weight of {_shape(params[index])}")
+    skip, step, epoch = saved["skip"], saved["step"], saved["next_epoch"]
+    if not 0 <= skip < steps_per_epoch or step != (epoch - 1) * steps_per_epoch + skip:
+        raise ValueError(
+            f"it was saved at step {step:,}, batch {skip:,} of epoch {epoch}, which an epoch of {steps_per_epoch:,} "
+            "updates never gives: was the data changed?"
+        )
 
 
 def check_lesson(state: dict[str, Any], lesson: Lesson, run_id: str) -> None:
@@ -132,36 +225,44 @@ def restore(
 ) -> tuple[RunState, float]:
     """Put a checkpoint's weights, optimizer and random states back; the run's state and training seconds.
 
-    RunError when it does not fit this lesson and these settings.
+    RunError when it is damaged or does not fit this lesson, these settings and this data.
     """
     import torch
 
-    if saved.get("format", 0) > FORMAT:
+    if type(saved.get("format")) is int and saved["format"] > FORMAT:
         raise RunError("the checkpoint was saved by a newer babytui: upgrade babytui to resume it")
     if saved.get("lesson") != lesson.number:
         raise RunError(f"the checkpoint is from lesson {saved.get('lesson')}, not lesson {lesson.number}")
+    problem = damage(saved)
+    if problem:
+        raise RunError(f"the checkpoint is damaged: {problem}")
     try:
-        skip = int(saved["skip"])
-        if not 0 <= skip < steps_per_epoch:
-            raise ValueError(f"it stopped at batch {saved['skip']} of an epoch of {steps_per_epoch}")
+        check_fit(saved, model, steps_per_epoch)
+        skip = saved["skip"]
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         shuffle.set_state(saved["shuffle"])
         torch.set_rng_state(saved["cpu_rng"])
         if device.type == "cuda" and saved.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
-        train_loss = saved.get("train_loss")
+
+        def number(name: str) -> float | None:
+            value = saved.get(name)
+            return None if value is None or not math.isfinite(float(value)) else float(value)
+
         state = RunState(
-            step=int(saved["step"]),
-            epoch=int(saved["next_epoch"]),
-            epochs_done=int(saved.get("epochs_done", 0)),
-            train_loss=None if train_loss is None or math.isnan(float(train_loss)) else float(train_loss),
-            test_loss=saved.get("test_loss"),
-            test_accuracy=saved.get("test_accuracy"),
-            epoch_losses=list(saved["epoch_losses"].to(device).unbind()) if skip else [],
+            step=saved["step"],
+            epoch=saved["next_epoch"],
+            epochs_done=saved.get("epochs_done", 0),
+            train_loss=number("train_loss"),
+            test_loss=number("test_loss"),
+            test_accuracy=number("test_accuracy"),
+            epoch_losses=list(saved["epoch_losses"].float().to(device).unbind()) if skip else [],
         )
         seconds = float(saved.get("seconds", 0.0))
     except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        # load_state_dict's first line is only "Error(s) in loading state_dict for PoolNet:": the reason follows
+        reason = next((line for line in lines if not line.endswith(":")), lines[0] if lines else type(exc).__name__)
         raise RunError(f"the checkpoint does not fit lesson {lesson.number} with these settings: {reason}") from None
     return state, seconds

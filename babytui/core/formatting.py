@@ -37,3 +37,12 @@ def short_result(test_accuracy: float | None, final_loss: float | None) -> str |
 def plural(count: int, word: str) -> str:
     """'1 epoch', '3 epochs', '1,000 updates'."""
     return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def printable(text: object) -> str:
+    """Text read from disk made safe to print: control characters, newlines and other invisible
+    characters escaped (`\\x1b`, `\\n`, `\\u202e`), so a name can neither drive the terminal nor forge a line."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

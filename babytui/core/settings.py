@@ -255,6 +255,8 @@ def check_data_root(fields: tuple[str, ...], settings: Settings) -> None:
         return
     root = Path(settings.data_root.strip()).expanduser()
     try:
+        if os.path.islink(root) and not root.exists():
+            raise SettingsError("data_root", f"{root} is a symbolic link that leads nowhere (a loop, or its target is gone)")
         if root.exists():
             if not root.is_dir():
                 raise SettingsError("data_root", f"{root} is a file, not a folder")

@@ -6,6 +6,7 @@ import errno
 import hashlib
 import http.server
 import io
+import os
 import pickle
 import struct
 import tarfile
@@ -17,7 +18,7 @@ import pytest
 import torch
 
 from babytui.cli import main
-from babytui.core.datasets import download
+from babytui.core.datasets import download, verify
 from babytui.core.datasets import load_images
 from babytui.core.errors import DataError, LoadCancelled
 
@@ -139,7 +140,7 @@ def test_a_good_archive_downloads_verifies_and_loads(server, tmp_path, monkeypat
     assert events and events[-1].done == events[-1].total == len(ARCHIVE) and events[-1].fraction == 1.0
     assert _tree(root) == ["cifar-10-batches-py"] + [f"cifar-10-batches-py/{n}" for n in sorted(make_batches())]
     # The archive's MD5 vouched for the files: loading again hashes nothing and downloads nothing.
-    monkeypatch.setattr(download, "_md5_file", lambda path: pytest.fail("hashed again"))
+    monkeypatch.setattr(verify, "_md5", lambda blob: pytest.fail("hashed again"))
     monkeypatch.setenv("BABYTUI_CIFAR10_URL", server + "/missing")
     assert load_images("cifar10", str(root), torch.device("cpu")).train_labels.tolist() == data.train_labels.tolist()
 
@@ -265,26 +266,34 @@ def test_a_copy_with_other_checksums_needs_trust_data(tmp_path, monkeypatch):
         load_images("cifar10", str(tmp_path / "copy"), torch.device("cpu"))
     data = load_images("cifar10", str(tmp_path / "copy"), torch.device("cpu"), trust_data=True)
     assert len(data.train_images) == 20
-    assert download.is_verified(folder) is False
+    with pytest.raises(DataError, match="does not match"):
+        verify.verify_cifar10(folder)
     assert _tree(tmp_path / "copy") == ["cifar-10-batches-py"] + [f"cifar-10-batches-py/{n}" for n in sorted(make_batches())]
 
 
-def test_the_verdict_is_cached_until_a_file_changes(tmp_path, monkeypatch):
+def test_the_verdict_is_remembered_by_content_not_by_size_and_time(tmp_path, monkeypatch):
     folder = _write_copy(tmp_path / "copy")
     sums = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in NAMES}
-    monkeypatch.setattr(download, "CIFAR10_FILE_MD5", sums)
+    monkeypatch.setattr(verify, "CIFAR10_FILE_MD5", sums)
     hashed = []
-    real = download._md5_file
-    monkeypatch.setattr(download, "_md5_file", lambda path: hashed.append(path.name) or real(path))
-    download.verify_cifar10(folder)
-    assert sorted(hashed) == sorted(NAMES)
+    real = verify._md5
+    monkeypatch.setattr(verify, "_md5", lambda blob: hashed.append(blob) or real(blob))
+    load_images("cifar10", str(folder.parent), torch.device("cpu"))
+    assert len(hashed) == len(NAMES)
     hashed.clear()
-    download.verify_cifar10(folder)
-    assert hashed == [] and download.is_verified(folder) is True
-    (folder / "test_batch").write_bytes(b"changed")
+    load_images("cifar10", str(folder.parent), torch.device("cpu"))
+    assert hashed == []  # remembered: no MD5 computed again
+    # Another file of the same size, given the same time: still caught, for its content differs.
+    path = folder / "test_batch"
+    stat = path.stat()
+    swapped = bytearray(path.read_bytes())
+    swapped[-10] ^= 0xFF
+    path.write_bytes(bytes(swapped))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
     with pytest.raises(DataError, match="test_batch does not match"):
-        download.verify_cifar10(folder)
-    assert hashed == ["test_batch"]
+        load_images("cifar10", str(folder.parent), torch.device("cpu"))
+    assert len(hashed) == 1
 
 
 def test_cli_trust_data_flag_trains_on_the_copy(tmp_path, capsys):

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import DataError
 from ..progress import ProgressCallback
 from . import cifar10, folder, shapes
-from .base import ImageData, default_data_root, normalize, path_errors
+from .base import ImageData, check_root, default_data_root, normalize, path_errors
 
 __all__ = ["DATASETS", "REGISTRY", "ImageData", "dataset", "default_data_root", "describe_data", "load_images", "normalize", "path_errors"]
 
@@ -56,6 +56,7 @@ def describe_data(data_root: str | Path | None = None) -> list[str]:
     with path_errors(data_root):
         root = Path(data_root).expanduser() if data_root else default_data_root()
         source = "--data-root" if data_root else ("$BABYTUI_DATA" if os.environ.get("BABYTUI_DATA") else "default")
-        if root.exists() and not root.is_dir():
-            raise DataError(f"data root {root} is a file, not a folder")
+        check_root(root)
+        if data_root and not root.exists():
+            raise DataError(f"data root {root} does not exist (`babytui data download --data-root {root}` creates it and fetches CIFAR-10)")
         return [f"data root: {root} ({source})", *(module.describe(root) for module in REGISTRY.values())]

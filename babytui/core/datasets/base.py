@@ -6,11 +6,14 @@ Torch-free at import: the settings and the app's first frame name the datasets b
 from __future__ import annotations
 
 import dataclasses
+import errno
+import functools
+import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import DataError
 
@@ -38,6 +41,23 @@ class ImageData:
     """Things the user should hear about loading, e.g. how many files were unreadable."""
     root: str = ""
     """Where the data came from (a folder), empty for generated data."""
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A hash of the pixels, labels and class names (16 hex digits): what says two datasets are the same."""
+        digest = hashlib.sha256("\0".join(self.classes).encode())
+        for tensor in (self.train_images, self.train_labels, self.test_images, self.test_labels):
+            array = tensor.detach().cpu().contiguous().numpy()
+            digest.update(f"{array.dtype}{array.shape}".encode())
+            digest.update(memoryview(array).cast("B"))
+        return digest.hexdigest()[:16]
+
+    def identity(self) -> dict[str, Any]:
+        """What the data was, as a run records it: name, sizes, classes and fingerprint."""
+        return {
+            "dataset": self.name, "train": len(self.train_images), "test": len(self.test_images),
+            "classes": list(self.classes), "fingerprint": self.fingerprint,
+        }
 
     def to(self, device: torch.device) -> "ImageData":
         """The same data on another device."""
@@ -71,6 +91,23 @@ def default_data_root() -> Path:
     return Path(env).expanduser() if env else cache_dir()
 
 
+def check_root(root: Path) -> Path:
+    """`root` when it is a folder or not there yet; DataError when it is a file or a symbolic link that leads nowhere."""
+    try:
+        os.stat(root)
+    except FileNotFoundError:
+        if os.path.islink(root):
+            raise DataError(f"data root {root} is a symbolic link to {os.readlink(root)}, which does not exist") from None
+        return root
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(f"data root {root} is a loop of symbolic links: it leads nowhere") from None
+        raise DataError(f"cannot read data root {root}: {exc.strerror or exc}") from None
+    if not root.is_dir():
+        raise DataError(f"data root {root} is a file, not a folder")
+    return root
+
+
 @contextmanager
 def path_errors(path: str | Path | None) -> Iterator[None]:
     """Turn an OSError from merely looking at a path (too long, no permission) into a DataError."""
@@ -93,3 +130,35 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc: nothing to do
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id still runs (so what it is writing is not a leftover)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep_temp_files(folder: Path, pattern: str, max_age: float) -> None:
+    """Remove files matching `pattern` (named `.NAME.PID.tmp`) that a killed process left in `folder`:
+    those whose process is gone, or that nothing touched for `max_age` seconds."""
+    import time
+
+    try:
+        leftovers = list(folder.glob(pattern))
+    except OSError:
+        return
+    for path in leftovers:
+        parts = path.name.split(".")
+        pid = parts[-2] if len(parts) >= 3 else ""
+        try:
+            stale = time.time() - path.lstat().st_mtime > max_age
+            gone = pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid))
+            if stale or gone:
+                path.unlink()
+        except OSError:
+            pass

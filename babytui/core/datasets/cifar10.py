@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..progress import ProgressCallback
-from .base import ImageData, default_data_root, megabytes, release_freed_memory
-from .download import CIFAR10_FOLDER, TEMP_PREFIX, download_cifar10, is_verified, verify_cifar10
+from .base import ImageData, check_root, default_data_root, megabytes, release_freed_memory
+from .download import CIFAR10_FOLDER, TEMP_PREFIX, clean_leftovers, download_cifar10
+from .safe_pickle import BatchUnpickler
+from .verify import HashingReader, check_read, verify_cifar10
 
 if TYPE_CHECKING:
     import torch
@@ -29,31 +29,51 @@ CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_FILES = ("test_batch",)
 
 
-def _read_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """One pickled CIFAR-10 batch file as uint8 images (N, 3, 32, 32) and int64 labels."""
+def _read_batch(path: Path, verify: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pickled CIFAR-10 batch file as uint8 images (N, 3, 32, 32) and int64 labels.
+
+    The file is read once, by BatchUnpickler, which admits arrays, lists and strings only (no
+    pickle ever runs code), its SHA-256 taken on the way; with `verify` that content must be
+    the official file's (its MD5, remembered by the SHA-256; computed once).
+    """
+    import pickle
+
+    import numpy as np
     import torch
 
     try:
         with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="latin1")
-        data = torch.as_tensor(batch["data"], dtype=torch.uint8)  # (N, 3072), channel-major rows
-        labels = torch.as_tensor(batch.get("labels", batch.get("fine_labels")), dtype=torch.int64)
+            reader = HashingReader(f) if verify else f
+            try:
+                batch = BatchUnpickler(reader, encoding="bytes").load()  # bytes: no 30 MB text decoded and encoded again
+            finally:
+                sha256 = reader.finish() if verify else ""
+    except pickle.UnpicklingError as exc:
+        raise DataError(f"CIFAR-10 file {path} was not read: {exc}") from None
     except FileNotFoundError:
         raise DataError(f"CIFAR-10 file {path} is missing") from None
-    except Exception as exc:  # a pickle can fail in many ways; all mean the same to the user
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    except Exception as exc:  # a damaged pickle can fail in many ways; all mean the same to the user
         raise DataError(f"CIFAR-10 file {path} is unreadable or corrupt ({type(exc).__name__})") from None
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise DataError(f"CIFAR-10 file {path} does not hold 32x32 colour images")
-    return data.view(-1, 3, 32, 32), labels
+    if verify:  # on the very bytes that were unpickled (whatever they held, they ran no code)
+        check_read(path, sha256)
+    data, labels = batch.get("data"), batch.get("labels", batch.get("fine_labels"))
+    if isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu":
+        labels = labels.tolist()
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise DataError(f"CIFAR-10 file {path} does not hold 32x32 colour images (rows of 3,072 bytes)")
+    if not isinstance(labels, list) or len(labels) != len(data) or not all(type(v) is int and 0 <= v < 10 for v in labels):
+        raise DataError(f"CIFAR-10 file {path} does not hold one label from 0 to 9 for each image")
+    images = torch.from_numpy(data).view(-1, 3, 32, 32)  # channel-major rows, as the format has them
+    return images, torch.tensor(labels, dtype=torch.int64)
 
 
 def find_cifar10(root: str | Path) -> Path:
     """The cifar-10-batches-py folder under `root` (or `root` itself), or a DataError."""
-    root = Path(root).expanduser()
+    root = check_root(Path(root).expanduser())
     if not root.exists():
         raise DataError(f"data root {root} does not exist")
-    if not root.is_dir():
-        raise DataError(f"data root {root} is a file, not a folder")
     for folder in (root / CIFAR10_FOLDER, root):
         if all((folder / name).is_file() for name in CIFAR10_TRAIN_FILES + CIFAR10_TEST_FILES):
             return folder
@@ -79,17 +99,16 @@ def _may_download_into(root: Path, is_default: bool) -> bool:
         return False
 
 
-def ensure_cifar10(
-    root: str | Path | None = None, *, progress: ProgressCallback | None = None, trust_data: bool = False
-) -> Path:
+def ensure_cifar10(root: str | Path | None = None, *, progress: ProgressCallback | None = None) -> Path:
     """The folder of CIFAR-10's batches under `root` (default: the data root), downloading it if absent.
 
-    Checks the files' MD5 sums unless `trust_data`; raises DataError with a user message.
+    Sweeps what killed downloads left there. Raises DataError with a user message; the files'
+    MD5 sums are checked as they are read (`load_cifar10`).
     """
     is_default = not root
-    root = Path(root).expanduser() if root else default_data_root()
-    if root.exists() and not root.is_dir():
-        raise DataError(f"data root {root} is a file, not a folder")
+    root = check_root(Path(root).expanduser() if root else default_data_root())
+    if root.is_dir():
+        clean_leftovers(root)
     try:
         folder = find_cifar10(root)
     except DataError as exc:
@@ -99,8 +118,6 @@ def ensure_cifar10(
             # A folder of other things is not ours to fill with 170 MB.
             raise DataError(f"{exc}; to download it, give a data root that is a new or empty folder") from None
         folder = download_cifar10(root, progress=progress)
-    if not trust_data:
-        verify_cifar10(folder)
     return folder
 
 
@@ -111,17 +128,21 @@ def load_cifar10(
     trust_data: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ImageData:
-    """Read CIFAR-10's pickled batches from `root` (downloading when absent) into uint8 tensors on `device`."""
+    """Read CIFAR-10's pickled batches from `root` (downloading when absent) into uint8 tensors on `device`.
+
+    Each file's MD5 is checked on the bytes read unless `trust_data` (the pixels may then differ
+    from the official copy; no file may ever run code either way).
+    """
     import torch
 
-    folder = ensure_cifar10(root, progress=progress, trust_data=trust_data)
-    train_images, train_labels = _read_split(folder, CIFAR10_TRAIN_FILES)
-    test_images, test_labels = _read_split(folder, CIFAR10_TEST_FILES)
+    folder = ensure_cifar10(root, progress=progress)
+    train_images, train_labels = _read_split(folder, CIFAR10_TRAIN_FILES, not trust_data)
+    test_images, test_labels = _read_split(folder, CIFAR10_TEST_FILES, not trust_data)
     data = ImageData("cifar10", train_images, train_labels, test_images, test_labels, CIFAR10_CLASSES, root=str(folder))
     return data.to(torch.device(device))
 
 
-def _read_split(folder: Path, names: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+def _read_split(folder: Path, names: tuple[str, ...], verify: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Read batch files one at a time into one tensor sized from the first: never two full copies."""
     import torch
 
@@ -129,7 +150,7 @@ def _read_split(folder: Path, names: tuple[str, ...]) -> tuple[torch.Tensor, tor
     labels = []
     filled = 0
     for name in names:
-        batch_images, batch_labels = _read_batch(folder / name)
+        batch_images, batch_labels = _read_batch(folder / name, verify)
         if filled + len(batch_images) > len(images):  # the first file, or batches of unequal size
             grown = torch.empty(max(filled + len(batch_images), len(batch_images) * len(names)), 3, 32, 32, dtype=torch.uint8)
             grown[:filled] = images[:filled]
@@ -148,7 +169,7 @@ def load(root: str, device: Any, *, trust_data: bool = False, progress: Progress
 
 
 def describe(root: Path) -> str:
-    """One line for `babytui data`: where CIFAR-10 is and whether it matches the official files (hashes once)."""
+    """One line for `babytui data`: where CIFAR-10 is and whether it matches the official files (hashes them)."""
     try:
         folder = find_cifar10(root)
     except DataError as exc:
@@ -156,19 +177,14 @@ def describe(root: Path) -> str:
             return f"cifar10: {exc}"
         return "cifar10: not downloaded (`babytui data download` fetches it, 170 MB)"
     size = sum((folder / n).stat().st_size for n in CIFAR10_TRAIN_FILES + CIFAR10_TEST_FILES)
-    verdict = is_verified(folder)
-    if verdict is None:
-        try:
-            verify_cifar10(folder)
-            verdict = True
-        except DataError:
-            verdict = False
-    state = (
-        "verified (matches the official MD5 sums)"
-        if verdict
-        else "differs from the official files: if you trust this copy, train on it with "
-        "`babytui train --trust-data` (or trust data: yes in the app)"
-    )
+    try:
+        verify_cifar10(folder)
+        state = "verified (matches the official MD5 sums)"
+    except DataError:
+        state = (
+            "differs from the official files: if you trust this copy, train on it with "
+            "`babytui train --trust-data` (or trust data: yes in the app)"
+        )
     return f"cifar10: {folder}, {megabytes(size)}, {state}"
 
 
@@ -191,7 +207,7 @@ def load_data(root):
         images, labels = [], []
         for name in names:
             with open(folder / name, "rb") as f:
-                batch = pickle.load(f, encoding="latin1")
+                batch = BatchUnpickler(f, encoding="latin1").load()  # a pickle may run code: admit arrays only
             images.append(torch.as_tensor(batch["data"], dtype=torch.uint8).view(-1, 3, 32, 32))
             labels.append(torch.as_tensor(batch["labels"], dtype=torch.int64))
         return torch.cat(images), torch.cat(labels)
@@ -203,5 +219,7 @@ def load_data(root):
 
 
 def loader_source() -> str:
-    """The exported script's `load_data(root)`."""
-    return LOADER
+    """The exported script's `load_data(root)`, with the very unpickler babytui reads the batches with."""
+    import inspect
+
+    return "\n\n" + inspect.getsource(BatchUnpickler) + LOADER

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from ..errors import DataError
 from ..progress import ProgressCallback, Reporter
-from .base import cache_dir
+from .base import check_root, pid_alive
+from .verify import CIFAR10_FILE_MD5, record_verified
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 """The official archive; $BABYTUI_CIFAR10_URL overrides it (for a mirror)."""
@@ -27,17 +28,14 @@ CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 """MD5 of the official archive."""
 CIFAR10_FOLDER = "cifar-10-batches-py"
 """The folder the archive unpacks to, and torchvision's layout."""
-CIFAR10_FILE_MD5 = {
-    "data_batch_1": "c99cafc152244af753f735de768cd75f",
-    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-    "data_batch_4": "634d18415352ddfa80567beed471001a",
-    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-    "test_batch": "40351d587109b95175f43aff81a1287e",
-}
-"""MD5 of each official batch file (the sums torchvision checks)."""
 TEMP_PREFIX = ".babytui-download-"
 """Name start of the temporary folders a download works in."""
+STALL_SECONDS = 30.0
+"""A download that brings less than STALL_BYTES in this many seconds is given up."""
+STALL_BYTES = 32 * 1024
+"""The least a download must bring every STALL_SECONDS (1 kB/s: 170 MB in two days)."""
+LEFTOVER_AGE = 600.0
+"""Seconds after which a download's temporary folder that nothing touched is a leftover, whoever made it."""
 _CHUNK = 1 << 16
 
 
@@ -59,13 +57,26 @@ def _os_error(action: str, where: Path, exc: OSError) -> DataError:
     return DataError(f"cannot {action} {where}: {reason}")
 
 
+def _stalled(url: str, done: int) -> DataError:
+    """The message for a server that stopped sending, or trickles too slowly to ever finish."""
+    return DataError(
+        f"the download from {url} stalled: less than {STALL_BYTES // 1024} kB arrived in {STALL_SECONDS:.0f} s "
+        f"({done:,} bytes in all); nothing was kept; try again later, or a mirror with $BABYTUI_CIFAR10_URL"
+    )
+
+
 def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: float, root: Path) -> str:
-    """Stream `url` into `dest`; returns the MD5 of what arrived. Raises DataError."""
+    """Stream `url` into `dest`; returns the MD5 of what arrived. Raises DataError.
+
+    A download that brings less than STALL_BYTES in STALL_SECONDS is given up: a server that
+    trickles a byte now and then would otherwise keep it going for ever.
+    """
     offline = (
         "to go on without the network, use the generated shapes dataset or a folder of your own images "
         "(--dataset shapes or --dataset folder; D in the app)"
     )
     md5 = hashlib.md5()
+    timeout = min(timeout, STALL_SECONDS)  # a read that waits longer than that is a stall already
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as exc:
@@ -79,22 +90,32 @@ def _fetch(url: str, dest: Path, progress: ProgressCallback | None, timeout: flo
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         reporter = Reporter("downloading CIFAR-10", total, progress)
+        read = getattr(response, "read1", response.read)  # read1: what has come, without waiting for a full chunk
+        window_start, window_done = time.monotonic(), 0
         try:
             with open(dest, "wb") as f:
                 while True:
-                    block = response.read(_CHUNK)
+                    block = read(_CHUNK)
                     if not block:
                         break
                     f.write(block)
                     md5.update(block)
                     reporter.add(len(block))
+                    window_done += len(block)
+                    now = time.monotonic()
+                    if now - window_start >= STALL_SECONDS:
+                        if window_done < STALL_BYTES:
+                            raise _stalled(url, reporter.done)
+                        window_start, window_done = now, 0
+        except TimeoutError:
+            raise _stalled(url, reporter.done) from None
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise _space_error(dest.parent) from None
-            if isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError)) or exc.errno is None:
+            if isinstance(exc, (urllib.error.URLError, ConnectionError)) or exc.errno is None:
                 raise DataError(f"the download from {url} broke off after {reporter.done:,} bytes ({exc}); try again") from None
             raise _os_error("write", dest, exc) from None
-        except DataError:  # LoadCancelled from the progress callback
+        except DataError:  # a stall, or LoadCancelled from the progress callback
             raise
         except Exception as exc:  # http.client.IncompleteRead and friends: the connection broke
             raise DataError(f"the download from {url} broke off after {reporter.done:,} bytes ({type(exc).__name__}); try again") from None
@@ -135,28 +156,35 @@ def _extract(archive: Path, into: Path) -> Path:
     return folder
 
 
-def _pid_alive(pid: int) -> bool:
-    """True when a process with this id still runs (so its download is not a leftover)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+def _last_touched(folder: Path) -> float:
+    """The latest modification time of a folder and what it holds (a download writes every few seconds)."""
+    latest = 0.0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
+            try:
+                latest = max(latest, os.lstat(name).st_mtime)
+            except OSError:
+                pass
+    return latest
 
 
 def clean_leftovers(root: Path) -> None:
-    """Remove temporary folders that killed downloads left in `root` (not those still running)."""
+    """Remove the temporary folders that killed downloads left in `root`.
+
+    A folder is a leftover when the process named in it is gone, or when nothing in it changed
+    for LEFTOVER_AGE seconds (its process id may belong to another program by now); a download
+    going on writes more often than that, or gives up (STALL_SECONDS).
+    """
     try:
         entries = list(root.iterdir())
     except OSError:
         return
     for entry in entries:
-        if not entry.name.startswith(TEMP_PREFIX) or not entry.is_dir():
+        if not entry.name.startswith(TEMP_PREFIX) or entry.is_symlink() or not entry.is_dir():
             continue
         pid = entry.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and _pid_alive(int(pid)):
+        running = pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid))
+        if running and time.time() - _last_touched(entry) < LEFTOVER_AGE:
             continue
         shutil.rmtree(entry, ignore_errors=True)
 
@@ -174,12 +202,10 @@ def download_cifar10(
     Checks the archive's MD5, unpacks beside the target and renames into place: on any failure
     (DataError) or interruption nothing is left behind and nothing already there is touched.
     """
-    root = Path(root).expanduser()
+    root = check_root(Path(root).expanduser())
     url = url or cifar10_url()
     md5 = md5 or CIFAR10_MD5
     target = root / CIFAR10_FOLDER
-    if root.exists() and not root.is_dir():
-        raise DataError(f"data root {root} is a file, not a folder")
     if target.exists():
         raise DataError(f"{target} already exists; remove it first to download again")
     # The highest folder this call creates: on failure everything from root up to it goes again.
@@ -223,107 +249,3 @@ def download_cifar10(
                 if folder == created:
                     break
     return target
-
-
-def _stamp_path(folder: Path) -> Path:
-    """Where the cached checksum verdict of `folder` lives: in the cache, never in the user's data."""
-    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / "verified" / f"{key}.json"
-
-
-def _file_key(path: Path) -> list[int]:
-    """Size and modification time: what says a file is unchanged since it was hashed."""
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
-
-
-def _md5_file(path: Path) -> str:
-    """The MD5 of a file, read a megabyte at a time."""
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _read_stamp(folder: Path) -> dict:
-    """The cached verdict for `folder`, or {} when there is none or it is unreadable."""
-    try:
-        with open(_stamp_path(folder), encoding="utf-8") as f:
-            stamp = json.load(f)
-        return stamp if isinstance(stamp, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_stamp(folder: Path, stamp: dict) -> None:
-    """Save the verdict for `folder` with one rename, so a reader never sees half a file."""
-    path = _stamp_path(folder)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(stamp, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # no cache: the files are hashed again next time, which is only slower
-
-
-def record_verified(folder: Path, names: tuple[str, ...] = tuple(CIFAR10_FILE_MD5)) -> None:
-    """Remember that these files in `folder` are good as they are now (size and mtime)."""
-    stamp = {name: _file_key(folder / name) + [CIFAR10_FILE_MD5[name]] for name in names}
-    _write_stamp(folder, {"files": stamp, "verified_by": "archive"})
-
-
-def verify_cifar10(folder: str | Path, *, expected: dict[str, str] | None = None) -> None:
-    """Check the batch files in `folder` against the official MD5 sums, or raise DataError.
-
-    The verdict is cached by size and modification time, so a second check hashes nothing.
-    """
-    folder = Path(folder)
-    expected = expected or CIFAR10_FILE_MD5
-    stamp = _read_stamp(folder).get("files", {})
-    changed = False
-    for name, want in expected.items():
-        path = folder / name
-        try:
-            key = _file_key(path)
-        except OSError as exc:
-            raise _os_error("read", path, exc) from None
-        cached = stamp.get(name)
-        if isinstance(cached, list) and len(cached) == 3 and cached[:2] == key:
-            got = cached[2]
-        else:
-            try:
-                got = _md5_file(path)
-            except OSError as exc:
-                raise _os_error("read", path, exc) from None
-            stamp[name] = key + [got]
-            changed = True
-        if got != want:
-            if changed:
-                _write_stamp(folder, {"files": stamp})
-            raise DataError(
-                f"CIFAR-10 file {path} does not match the official copy (MD5 {got}, expected {want}); "
-                "if you trust this copy, set trust data to yes (--trust-data)"
-            )
-    if changed:
-        _write_stamp(folder, {"files": stamp})
-
-
-def is_verified(folder: str | Path) -> bool | None:
-    """True when the cached verdict says every file matches, False when one does not, None if unknown."""
-    folder = Path(folder)
-    stamp = _read_stamp(folder).get("files", {})
-    verdict: bool | None = True
-    for name, want in CIFAR10_FILE_MD5.items():
-        cached = stamp.get(name)
-        try:
-            key = _file_key(folder / name)
-        except OSError:
-            return False
-        if not (isinstance(cached, list) and len(cached) == 3 and cached[:2] == key):
-            verdict = None
-        elif cached[2] != want:
-            return False
-    return verdict

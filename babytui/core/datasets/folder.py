@@ -1,14 +1,18 @@
 """A folder of the learner's own pictures as a dataset: one sub-folder per class.
 
 Either `root/<class>/*.jpg` (split 80/20 by a fixed seed) or `root/train/<class>/...` and
-`root/test/<class>/...`. Every image becomes 32x32 RGB. The decoded tensors are cached,
-keyed by the folder and the size and time of every file, so a second load takes seconds.
+`root/test/<class>/...`. Every image becomes 32x32 RGB, decoded within a memory bound; files
+that cannot be used are skipped and counted by reason. The decoded tensors are cached, keyed by
+the folder and every file's size, times and inode, checked when read back, so a second load
+takes seconds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +21,8 @@ from typing import Any
 from ..errors import DataError
 from ..lazy import torch
 from ..progress import ProgressCallback, Reporter
-from .base import ImageData, cache_dir
+from .base import ImageData, check_root, sweep_temp_files
+from .folder_cache import folder_cache_dir, read_cache, save_cache
 
 NAME = "folder"
 """The dataset's name in the settings."""
@@ -36,30 +41,59 @@ TEST_SHARE = 0.2
 """Share of the images held out for testing when the folder has no train/ and test/."""
 SPLIT_SEED = 0
 """Seed of that split, fixed so the test images stay the same from run to run."""
-CACHE_VERSION = 1
-"""Bumped when the decoding changes, so old caches are not reused."""
+CACHE_VERSION = 2
+"""Bumped when the decoding or the cache's contents change, so old caches are not reused."""
+MAX_DECODE_PIXELS = 40_000_000
+"""The most pixels one image may take to decode (after a JPEG's reduced-scale draft): 120 MB of RGB."""
+LARGE_PIXELS = 4_000_000
+"""Images above this many pixels decode one at a time, so the threads never hold several at once."""
+SKIP_REASONS = {
+    "damaged": "damaged or not an image",
+    "too large": "too large to decode (over {megapixels:g} megapixels)",
+    "unreadable": "unreadable (no permission, or a read error)",
+}
+"""Why a file is skipped, in words, by the short reason `read_image` gives."""
 _BATCH = 256
 """Files one worker decodes per task."""
 
 
-def read_image(path: str) -> bytes | None:
-    """The image at `path` as 32x32 RGB bytes (height, width, channel), or None if unreadable."""
+def read_image(path, one_at_a_time=None):
+    """The image at `path` as 32x32 RGB bytes (height, width, channel), or why it is skipped:
+    "damaged", "too large" or "unreadable".
+
+    A large JPEG is decoded at a reduced scale (draft); an image that would still take more than
+    MAX_DECODE_PIXELS to decode is skipped, not decoded; `one_at_a_time` (a lock) is held while
+    decoding one above LARGE_PIXELS.
+    """
+    import contextlib
+
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = None  # the bound below stands in for Pillow's warning about large images
     try:
         with Image.open(path) as image:
-            image.draft("RGB", (32, 32))  # a large JPEG is decoded at a reduced scale: much faster
-            image = image.convert("RGB")
-            if image.size != (32, 32):
-                image = image.resize((32, 32), Image.BILINEAR)
+            image.draft("RGB", (32, 32))  # a large JPEG is decoded at a reduced scale: much faster, far less memory
+            pixels = image.size[0] * image.size[1]
+            if pixels > MAX_DECODE_PIXELS:
+                return "too large"
+            with one_at_a_time if one_at_a_time is not None and pixels > LARGE_PIXELS else contextlib.nullcontext():
+                image = image.convert("RGB")
+                if image.size != (32, 32):
+                    image = image.resize((32, 32), Image.BILINEAR)
             return image.tobytes()
-    except Exception:  # truncated, not an image, too large, unreadable: all skipped alike
-        return None
+    except (PermissionError, FileNotFoundError, IsADirectoryError):
+        return "unreadable"
+    except Exception:  # truncated, not an image, a decoder error: all skipped alike
+        return "damaged"
 
 
-def _read_many(paths: list[str]) -> list[bytes | None]:
+_LARGE_IMAGE = threading.Lock()
+"""Held while one large image decodes (see LARGE_PIXELS)."""
+
+
+def _read_many(paths: list[str]) -> list[bytes | str]:
     """One worker's share: several files decoded in a row."""
-    return [read_image(p) for p in paths]
+    return [read_image(p, _LARGE_IMAGE) for p in paths]
 
 
 @dataclass(frozen=True)
@@ -77,7 +111,12 @@ class FolderListing:
     split: bool
     """True when the folder has train/ and test/ of its own."""
     key: str
-    """Hash of the folder's path and every file's size and time: the cache key."""
+    """Hash of the folder's path and every file's size, times and inode: the cache key."""
+
+    @property
+    def count(self) -> int:
+        """Image files found, both splits."""
+        return len(self.train) + len(self.test)
 
 
 def _subfolders(folder: Path) -> list[Path]:
@@ -91,7 +130,11 @@ def _subfolders(folder: Path) -> list[Path]:
 
 
 def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
-    """(path, label) of the image files in one class folder, sorted; each file's size and time go into `digest`."""
+    """(path, label) of the image files in one class folder, sorted; each file's size, times and inode go into `digest`.
+
+    The change time is there because a chmod changes nothing else: a file skipped as unreadable
+    must be read again once it is readable.
+    """
     found = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -106,7 +149,7 @@ def _images_in(folder: Path, label: int, digest) -> list[tuple[str, int]]:
             st = entry.stat()
         except OSError:
             continue
-        digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
         found.append((entry.path, label))
     return found
 
@@ -116,10 +159,14 @@ def list_folder(root: str | Path) -> FolderListing:
     if not str(root).strip():  # Path("") would quietly mean the current folder
         raise DataError("the folder dataset needs a data root: the folder of images, one sub-folder per class")
     root = Path(root).expanduser()
+    try:
+        check_root(root)
+    except DataError as exc:
+        if root.exists():
+            raise DataError(f"{root} is a file; the data root must be a folder with one sub-folder per class") from None
+        raise DataError(str(exc).replace("data root", "image folder", 1)) from None
     if not root.exists():
         raise DataError(f"image folder {root} does not exist")
-    if not root.is_dir():
-        raise DataError(f"{root} is a file; the data root must be a folder with one sub-folder per class")
     root = root.resolve()
     names = [p.name for p in _subfolders(root)]
     split = "train" in names and "test" in names
@@ -146,11 +193,14 @@ def list_folder(root: str | Path) -> FolderListing:
     return FolderListing(root, classes, tuple(train), tuple(test), split, digest.hexdigest())
 
 
-def _decode(files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter) -> tuple[Any, Any, int]:
-    """Decode files into uint8 (N, 3, 32, 32) and labels; also the count of unreadable ones."""
+def _decode(files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter) -> tuple[Any, Any, dict[str, str]]:
+    """Decode files into uint8 (N, 3, 32, 32) and labels; also {path: reason} of those skipped."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"PIL(\.|$)")  # Pillow's own warnings would reach the terminal raw
     paths = [p for p, _ in files]
     batches = [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
-    results: list[bytes | None] = []
+    results: list[bytes | str] = []
     if workers > 1 and len(batches) > 1:
         # Pillow lets go of the GIL while decoding, so threads share the work well enough.
         pool = ThreadPoolExecutor(workers)
@@ -164,13 +214,14 @@ def _decode(files: tuple[tuple[str, int], ...], workers: int, reporter: Reporter
         for batch in batches:
             results.extend(_read_many(batch))
             reporter.add(len(batch))
-    keep = [i for i, image in enumerate(results) if image is not None]
+    keep = [i for i, image in enumerate(results) if isinstance(image, bytes)]
+    skipped = {paths[i]: str(image) for i, image in enumerate(results) if not isinstance(image, bytes)}
     labels = torch.tensor([files[i][1] for i in keep], dtype=torch.int64)
     if not keep:
-        return torch.empty(0, 3, 32, 32, dtype=torch.uint8), labels, len(results)
+        return torch.empty(0, 3, 32, 32, dtype=torch.uint8), labels, skipped
     pixels = bytearray(b"".join(results[i] for i in keep))  # type: ignore[misc]
     images = torch.frombuffer(pixels, dtype=torch.uint8).view(-1, 32, 32, 3).permute(0, 3, 1, 2).contiguous()
-    return images, labels, len(results) - len(keep)
+    return images, labels, skipped
 
 
 def split_by_seed(count, seed=SPLIT_SEED):
@@ -186,30 +237,28 @@ def load_folder(
     cache: Path | None = None,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
-) -> tuple[dict[str, Any], tuple[str, ...], int]:
-    """Both splits of an image folder as uint8 tensors, its classes and the count of skipped files.
+) -> tuple[dict[str, Any], tuple[str, ...], dict[str, str]]:
+    """Both splits of an image folder as uint8 tensors, its classes and {path: reason} of the files skipped.
 
     `cache` is a folder for the decoded tensors (None: no caching); `progress` hears how the
     decoding goes (not a load from the cache) and may stop it. Raises DataError.
     """
     listing = list_folder(root)
     cache_file = cache / f"{listing.key}.pt" if cache is not None else None
-    if cache_file is not None and cache_file.is_file():
-        try:
-            saved = torch.load(cache_file, map_location="cpu", weights_only=True)
-            return saved["tensors"], tuple(saved["classes"]), int(saved["skipped"])
-        except Exception:
-            pass  # a damaged cache is rebuilt below
+    if cache_file is not None:
+        sweep_temp_files(cache_file.parent, ".*.pt.*.tmp", 3600.0)
+        saved = read_cache(cache_file, listing, set(SKIP_REASONS), decodes=lambda p: isinstance(read_image(p), bytes))
+        if saved is not None:
+            return saved["tensors"], listing.classes, saved["skipped"]
     workers = workers or min(4, os.cpu_count() or 1)
-    total = len(listing.train) + len(listing.test)
-    reporter = Reporter("reading images", total, progress, unit="images")
+    reporter = Reporter("reading images", listing.count, progress, unit="images")
     train_images, train_labels, skipped = _decode(listing.train, workers, reporter)
     if listing.split:
         test_images, test_labels, skipped_test = _decode(listing.test, workers, reporter)
-        skipped += skipped_test
+        skipped.update(skipped_test)
     reporter.finish()
     if len(train_images) + (len(test_images) if listing.split else 0) == 0:
-        raise DataError(f"none of the {total:,} image files in {listing.root} could be read")
+        raise DataError(f"none of the {listing.count:,} image files in {listing.root} could be read ({_reasons(skipped)})")
     if not listing.split:
         if len(train_images) < 2:
             raise DataError(f"only one readable image in {listing.root}: a train and a test split need at least two")
@@ -226,27 +275,22 @@ def load_folder(
         "test_labels": test_labels,
     }
     if cache_file is not None:
-        _save_cache(cache_file, {"tensors": tensors, "classes": list(listing.classes), "skipped": skipped})
+        save_cache(cache_file, {"tensors": tensors, "classes": list(listing.classes), "skipped": skipped})
     return tensors, listing.classes, skipped
 
 
-def _save_cache(path: Path, payload: dict) -> None:
-    """Write the cache beside its final name and rename it into place; no cache is fine."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError):  # torch.save reports a full disk as a RuntimeError
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+def _reasons(skipped: dict[str, str]) -> str:
+    """The files skipped, counted by reason: '2 damaged or not an image, 1 too large to decode (...)'."""
+    counts = Counter(skipped.values())
+    order = list(SKIP_REASONS)
 
+    def words(reason: str) -> str:
+        return SKIP_REASONS.get(reason, reason).format(megapixels=MAX_DECODE_PIXELS / 1e6)
 
-def folder_cache_dir() -> Path:
-    """Where decoded image folders are cached."""
-    return cache_dir() / "folders"
+    if len(counts) == 1:
+        return words(next(iter(counts)))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else len(order)))
+    return ", ".join(f"{n:,} {words(reason)}" for reason, n in ranked)
 
 
 def load_image_folder(
@@ -263,7 +307,8 @@ def load_image_folder(
     tensors, classes, skipped = load_folder(root, cache=folder_cache_dir() if cache else None, progress=progress)
     warnings = ()
     if skipped:
-        warnings = (f"skipped {skipped:,} unreadable image file{'s' if skipped != 1 else ''} in {root}",)
+        count = len(skipped)
+        warnings = (f"skipped {count:,} image file{'s' if count != 1 else ''} in {root}: {_reasons(skipped)}",)
     data = ImageData("folder", classes=classes, warnings=warnings, root=str(root), **tensors)
     return data.to(torch.device(device))
 
@@ -320,7 +365,7 @@ def load_data(root):
                 if entry.name.startswith(".") or os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
                     continue
                 pixels = read_image(entry.path) if entry.is_file() else None
-                if pixels is not None:  # unreadable files are skipped
+                if isinstance(pixels, bytes):  # the others are skipped (damaged, too large, unreadable)
                     images.append(pixels)
                     labels.append(label)
         images = torch.frombuffer(bytearray(b"".join(images)), dtype=torch.uint8)
@@ -343,6 +388,7 @@ def loader_source() -> str:
 
     return (
         f"\nIMAGE_EXTENSIONS = {tuple(sorted(IMAGE_EXTENSIONS))!r}\n"
+        f"MAX_DECODE_PIXELS, LARGE_PIXELS = {MAX_DECODE_PIXELS!r}, {LARGE_PIXELS!r}\n"
         f"TEST_SHARE, SPLIT_SEED = {TEST_SHARE!r}, {SPLIT_SEED!r}\n\n\n"
         + inspect.getsource(read_image)
         + "\n\n"

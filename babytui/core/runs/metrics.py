@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .files import _reason
+from .files import MAX_METRICS_BYTES, UnsafeFile, _reason, parse_json, read_run_file
 
 
 @dataclass
@@ -27,28 +26,86 @@ class Metrics:
     """Training seconds at the last update logged."""
     checkpoint_step: int | None = None
     """Step of the last checkpoint saved."""
+    data: dict[str, Any] | None = None
+    """What the run first trained on (dataset, sizes, classes, fingerprint), None when it did not say."""
+    unsaved: str = ""
+    """Why the last checkpoint of the run could not be saved (a full disk), empty when it was."""
     error: str = ""
     """Why training failed, when it did."""
     problems: list[str] = field(default_factory=list)
     """Lines that could not be read (a torn last line after a crash), in words."""
 
 
+def _count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**53
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)  # finite: parse_json refuses the rest
+
+
+def _maybe(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_number(v) for v in value)
+
+
+FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "start": {
+        "device": _text, "dataset": _text, "epochs": _count, "steps_per_epoch": _count, "total_steps": _count,
+        "resumed_from": _maybe(_count), "data": _maybe(lambda v: isinstance(v, dict)),
+    },
+    "steps": {"epoch": _count, "step": _count, "elapsed": _number, "losses": _numbers},
+    "epoch": {
+        "epoch": _count, "step": _count, "train_loss": _maybe(_number), "test_loss": _maybe(_number),
+        "test_accuracy": _maybe(_number), "seconds": _number,
+    },
+    "checkpoint": {"epoch": _count, "step": _count},
+    "unsaved": {"step": _count, "reason": _text},
+    "final": {
+        "steps": _count, "epochs": _count, "seconds": _number, "final_loss": _maybe(_number),
+        "test_accuracy": _maybe(_number), "stopped": lambda v: isinstance(v, bool),
+    },
+    "error": {"message": _text},
+}
+"""What each kind of record may hold: a value of another kind makes the line unusable (skipped, noted)."""
+
+
+def _wrong_field(record: dict[str, Any]) -> str | None:
+    """The first field of a record whose value is not of its kind, or None when the record is sound."""
+    for name, check in FIELDS.get(record.get("type"), {}).items():
+        if name in record and not check(record[name]):
+            return name
+    if record.get("type") == "steps" and record.get("step", 0) < len(record.get("losses") or []):
+        return "step"
+    return None
+
+
 def read_metrics(path: Path) -> Metrics:
-    """Parse a metrics file, skipping (and noting) lines that are not whole JSON records."""
+    """Parse a metrics file, skipping (and noting) lines that are not whole, sound JSON records."""
     metrics = Metrics()
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+        raw = read_run_file(path, MAX_METRICS_BYTES)
+    except UnsafeFile as exc:
+        metrics.problems.append(f"{exc}; it is not read")
         return metrics
     except OSError as exc:
         metrics.problems.append(f"{path.name}: cannot read it: {_reason(exc)}")
+        return metrics
+    if raw is None:
         return metrics
     lines = raw.split(b"\n")
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = parse_json(line)
             if not isinstance(record, dict):
                 raise ValueError("not a record")
         except ValueError:
@@ -56,32 +113,34 @@ def read_metrics(path: Path) -> Metrics:
             where = "the last line is cut off (the run ended while writing it)" if last else f"line {number} is damaged"
             metrics.problems.append(f"{path.name}: {where}; it is skipped")
             continue
-        try:
-            kind = record.get("type")
-            if kind == "start":
-                metrics.start, metrics.final, metrics.error = record, None, ""
-                resumed_from = record.get("resumed_from")
-                if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
-                    metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
-                    metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
-            elif kind == "steps":
-                last_step = int(record.get("step", 0))
-                values = record.get("losses") or []
-                first = last_step - len(values) + 1
-                losses = [(first + i, float(v)) for i, v in enumerate(values)]  # all or nothing of a line
-                elapsed = float(record.get("elapsed", metrics.elapsed))
-                metrics.losses.extend(losses)
-                metrics.elapsed = elapsed
-            elif kind == "epoch":
-                # a stopped run scores its part of an epoch; once resumed, the whole epoch's record replaces it
-                metrics.epochs = [e for e in metrics.epochs if e.get("epoch") != record.get("epoch")]
-                metrics.epochs.append(record)
-            elif kind == "checkpoint":
-                metrics.checkpoint_step = record.get("step")
-            elif kind == "final":
-                metrics.final = record
-            elif kind == "error":
-                metrics.error = str(record.get("message", ""))
-        except (TypeError, ValueError, AttributeError):  # valid JSON with a wrong value in it
-            metrics.problems.append(f"{path.name}: line {number} has a value of the wrong kind; it is skipped")
+        wrong = _wrong_field(record)
+        if wrong is not None:
+            metrics.problems.append(f"{path.name}: line {number} has a {wrong} of the wrong kind; it is skipped")
+            continue
+        kind = record.get("type")
+        if kind == "start":
+            metrics.start, metrics.final, metrics.error = record, None, ""
+            if metrics.data is None:
+                metrics.data = record.get("data")
+            resumed_from = record.get("resumed_from")
+            if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
+                metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
+                metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
+        elif kind == "steps":
+            values = record.get("losses") or []
+            first = record.get("step", 0) - len(values) + 1
+            metrics.losses.extend((first + i, float(v)) for i, v in enumerate(values))
+            metrics.elapsed = float(record.get("elapsed", metrics.elapsed))
+        elif kind == "epoch":
+            # a stopped run scores its part of an epoch; once resumed, the whole epoch's record replaces it
+            metrics.epochs = [e for e in metrics.epochs if e.get("epoch") != record.get("epoch")]
+            metrics.epochs.append(record)
+        elif kind == "checkpoint":
+            metrics.checkpoint_step, metrics.unsaved = record.get("step"), ""
+        elif kind == "unsaved":
+            metrics.unsaved = f"the checkpoint at step {record.get('step', '?')} was not saved ({record.get('reason', '?')})"
+        elif kind == "final":
+            metrics.final = record
+        elif kind == "error":
+            metrics.error = str(record.get("message", ""))
     return metrics

@@ -9,11 +9,11 @@ import os
 import time
 from typing import IO, Any
 
-from ..errors import BabytuiError
+from ..errors import BabytuiError, RunError
 from ..events import Checkpoint, EpochEnded, Event, Finished, RunStarted, StepLogged
 from ..lessons import Lesson
 from ..settings import Settings
-from .files import CHECKPOINT_FILE, METRICS_FILE, _babytui_version, _reason, write_atomic
+from .files import CHECKPOINT_FILE, METRICS_FILE, _babytui_version, _reason, open_for_append, sweep_temp_files, write_atomic
 from .store import Run, RunStore
 
 
@@ -28,41 +28,59 @@ class Recorder:
     """Writes one run's events to its folder, as the consumer of `train()` sees them.
 
     Call it with each event; it returns a warning (once) when saving fails, and training goes
-    on: a full disk never ends a run. Close it when the run is over.
+    on: a full disk never ends a run. Close it when the run is over. It writes only inside the
+    run's folder, never through a symbolic link.
     """
 
-    def __init__(self, run: Run, *, resumed_from: int | None = None) -> None:
+    def __init__(self, run: Run, *, resumed_from: int | None = None, data: dict[str, Any] | None = None) -> None:
         self.run = run
         """The run written."""
         self.resumed_from = resumed_from
         """The step the run goes on from, None for a new run."""
+        self.data = data
+        """What the run trains on (ImageData.identity()), written in its start record."""
         self.warned = False
         """True once a saving problem was reported."""
+        self.problem = ""
+        """What could not be saved, once something could not: the run on disk is not the whole run."""
         self.saved_step: int | None = None
         """Step of the last checkpoint written."""
         self._lock = run.write_lock()
+        sweep_temp_files(run.path, max_age=0.0)  # ours now: any temporary file here is a killed write's
         self._metrics: IO[str] | None = None
+        try:
+            self._open_metrics()  # now: a metrics file that is a link ends this here, before any training
+        except OSError as exc:
+            self._lock.release()
+            raise RunError(f"cannot write run {run.id}: {_reason(exc)}") from None
 
     @classmethod
-    def new(cls, lesson: Lesson, settings: Settings, store: RunStore | None = None) -> "Recorder":
+    def new(cls, lesson: Lesson, settings: Settings, store: RunStore | None = None, *, data: dict[str, Any] | None = None) -> "Recorder":
         """A recorder for a new run; RunError when the run cannot even be created."""
-        return cls((store or RunStore()).create(lesson, settings))
+        return cls((store or RunStore()).create(lesson, settings), data=data)
 
     def __call__(self, event: Event) -> str | None:
         """Save what this event says; a warning the first time saving fails, else None."""
         try:
             self._record(event)
         except OSError as exc:
-            return self._warn(f"run {self.run.id} is not being saved: {_reason(exc)}")
+            return self._warn(event, _reason(exc))
         except Exception as exc:  # a bug in saving must not end the training either
-            return self._warn(f"run {self.run.id} is not being saved: {type(exc).__name__}: {exc}")
+            return self._warn(event, f"{type(exc).__name__}: {exc}")
         return None
 
-    def _warn(self, message: str) -> str | None:
+    def _warn(self, event: Event, reason: str) -> str | None:
+        """Note what was not saved (in the metrics, if they can still be written); the warning, once."""
+        self.problem = self.problem or reason
+        if isinstance(event, Checkpoint):
+            try:
+                self._append({"type": "unsaved", "epoch": event.epoch, "step": event.step, "reason": reason})
+            except Exception:  # noqa: BLE001  (the disk is full: nothing more to say on it)
+                pass
         if self.warned:
             return None
         self.warned = True
-        return message
+        return f"run {self.run.id} is not being saved: {reason}"
 
     def _record(self, event: Event) -> None:
         if isinstance(event, StepLogged):
@@ -91,6 +109,8 @@ class Recorder:
             }
             if self.resumed_from is not None:
                 record["resumed_from"] = self.resumed_from
+            if self.data is not None:
+                record["data"] = self.data
             self._append(record)
         elif isinstance(event, Finished):
             summary = event.summary()
@@ -115,18 +135,22 @@ class Recorder:
 
     def _append(self, record: dict[str, Any]) -> None:
         """One line on the metrics file, flushed so that a killed process keeps it."""
-        if self._metrics is None:
-            path = self.run.path / METRICS_FILE
-            torn = False
-            if path.exists() and path.stat().st_size:
-                with open(path, "rb") as f:
-                    f.seek(-1, os.SEEK_END)
-                    torn = f.read(1) != b"\n"
-            self._metrics = open(path, "a", encoding="utf-8")
-            if torn:  # a line cut off by a crash: start a fresh one after it
-                self._metrics.write("\n")
-        self._metrics.write(json.dumps(record) + "\n")
-        self._metrics.flush()
+        metrics = self._metrics if self._metrics is not None else self._open_metrics()
+        metrics.write(json.dumps(record) + "\n")
+        metrics.flush()
+
+    def _open_metrics(self) -> IO[str]:
+        """The metrics file, opened to append (never through a link), after a line a crash cut off."""
+        metrics = open_for_append(self.run.path / METRICS_FILE)
+        try:
+            size = os.fstat(metrics.fileno()).st_size
+            if size and os.pread(metrics.fileno(), 1, size - 1) != b"\n":  # a line cut off by a crash
+                metrics.write("\n")  # start a fresh one after it
+        except BaseException:
+            metrics.close()
+            raise
+        self._metrics = metrics
+        return metrics
 
     def close(self) -> None:
         """Sync and close the metrics file and let go of the run."""
@@ -145,15 +169,15 @@ class Recorder:
 
 
 def start_recording(
-    lesson: Lesson, settings: Settings, resume: tuple[Run, dict[str, Any]] | None = None
+    lesson: Lesson, settings: Settings, resume: tuple[Run, dict[str, Any] | None] | None = None
 ) -> tuple[Recorder | None, str | None]:
     """A Recorder for a new run, or (None, why) when it cannot be saved: training goes on without.
 
-    For `resume` = (run, checkpoint) a RunError is raised instead: a resumed run must be saved.
+    For `resume` = (run, checkpoint or None) a RunError is raised instead: a resumed run must be saved.
     """
     if resume is not None:
         run, state = resume
-        return Recorder(run, resumed_from=int(state["step"])), None
+        return Recorder(run, resumed_from=int(state["step"]) if state else 0), None
     try:
         return Recorder.new(lesson, settings), None
     except BabytuiError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Iterable
 
-from ..formatting import format_duration, short_result
+from ..formatting import format_duration, printable, short_result
 from ..lessons import Lesson
 from ..settings import FIELDS, Settings
 
@@ -78,17 +78,22 @@ class RunSummary:
         return short_result(self.test_accuracy, self.final_loss) or "-"
 
     def cells(self) -> tuple[str, ...]:
-        """The row as the text cells of TABLE_HEADER (`babytui runs` and the app's runs screen)."""
+        """The row as the text cells of TABLE_HEADER (`babytui runs` and the app's runs screen), escaped:
+        what was read from disk can neither drive the terminal nor forge a row."""
         changed = " ".join(f"{k}={v}" for k, v in self.changed.items()) or "defaults"
-        return (
+        cells = (
             self.id, str(self.lesson or "?"), changed, self.result,
             format_duration(self.seconds) if self.steps else "-", self.device or "-", self.date, self.status,
         )
+        return tuple(printable(cell) for cell in cells)
 
     @property
     def date(self) -> str:
-        """When it began, as 2026-11-29 11:30."""
-        return datetime.fromtimestamp(self.created).strftime("%Y-%m-%d %H:%M") if self.created else ""
+        """When it began, as 2026-11-29 11:30 (empty when unknown)."""
+        try:
+            return datetime.fromtimestamp(self.created).strftime("%Y-%m-%d %H:%M") if self.created else ""
+        except (ValueError, OverflowError, OSError):
+            return ""
 
 
 TABLE_HEADER = ("id", "lesson", "settings", "result", "time", "device", "date", "status")
@@ -111,15 +116,14 @@ def write_csv(rows: Iterable[RunSummary], out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow([*CSV_COLUMNS, *setting_names])
     for r in rows:
-        writer.writerow(
-            [
-                r.id, r.lesson or "", r.status, " ".join(f"{k}={v}" for k, v in r.changed.items()),
-                "" if r.final_loss is None else r.final_loss,
-                "" if r.test_accuracy is None else r.test_accuracy,
-                r.steps, r.epochs, round(r.seconds, 3), r.device, r.dataset, r.date,
-                *[_csv_value(r.settings.get(name)) for name in setting_names],
-            ]
-        )
+        row = [
+            r.id, r.lesson or "", r.status, " ".join(f"{k}={v}" for k, v in r.changed.items()),
+            "" if r.final_loss is None else r.final_loss,
+            "" if r.test_accuracy is None else r.test_accuracy,
+            r.steps, r.epochs, round(r.seconds, 3), r.device, r.dataset, r.date,
+            *[_csv_value(r.settings.get(name)) for name in setting_names],
+        ]
+        writer.writerow([printable(v) if isinstance(v, str) else v for v in row])
 
 
 def _csv_value(value: Any) -> str:

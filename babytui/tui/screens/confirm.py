@@ -35,7 +35,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question and its keys."""
         with Vertical(id="confirm"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(self.question, id="confirm-question", markup=False)  # it may name a run read from disk
             yield Static("y: yes    n or escape: no", id="confirm-keys")
 
     def on_mount(self) -> None:

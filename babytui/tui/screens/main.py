@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from babytui.core.datasets import DATASETS
+from babytui.core.formatting import printable
 from babytui.core.lessons import LESSONS, Lesson, lesson_range
 from babytui.core.settings import FIELDS
 
@@ -119,7 +120,7 @@ class MainScreen(RunKeys, Screen):
         self.query_one(OutputArea).show_lesson(self.lesson.number)
         self.show_where()
         if self.prefs_warning:
-            self.notify(self.prefs_warning, severity="warning", timeout=10)
+            self.notify(printable(self.prefs_warning), severity="warning", timeout=10, markup=False)
         self.call_after_refresh(self.load_core)
 
     @work(thread=True, exit_on_error=False, group="core")
@@ -310,6 +311,6 @@ class MainScreen(RunKeys, Screen):
             return
         warning = preferences.save(prefs)
         if warning:
-            self.notify(warning, severity="warning", timeout=8)
+            self.notify(printable(warning), severity="warning", timeout=8, markup=False)
         else:
             self.prefs = prefs

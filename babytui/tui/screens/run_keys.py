@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from babytui.core.events import Finished, RunStarted
-from babytui.core.formatting import short_result
+from babytui.core.formatting import printable, short_result
 from babytui.core.lessons import LESSONS
 from babytui.core.settings import FIELDS
 
@@ -52,7 +52,7 @@ class RunKeys:
         settings, errors = check(self.lesson, form.values())  # what is in the form now, not a cached verdict
         if settings is None:
             reason = "; ".join(f"{FIELDS[name].label if name in FIELDS else name}: {why}" for name, why in errors.items())
-            self.notify(reason, title="Cannot run", severity="error")
+            self.notify(printable(reason), title="Cannot run", severity="error", markup=False)
             return
         if not self.core_loaded:
             self._queued = (steps,)
@@ -124,17 +124,17 @@ class RunKeys:
 
     def on_run_controller_resumed(self, message: RunController.Resumed) -> None:
         """Say where a resumed run goes on from."""
-        self.notify(f"Resuming run {message.run_id} from step {message.step:,}.")
+        self.notify(printable(f"Resuming run {message.run_id} from step {message.step:,}."), markup=False)
 
     def on_run_controller_failed(self, message: RunController.Failed) -> None:
         """Show why training failed (or that it was stopped while its data loaded); the app goes on."""
         status = self.query_one(StatusLine)
         status.reset()  # the progress shown was of the run before, or of this one's data
         if message.cancelled:
-            self.notify(f"Lesson {message.lesson}: {message.message}.", timeout=5)
+            self.notify(printable(f"Lesson {message.lesson}: {message.message}."), timeout=5, markup=False)  # names from disk: no markup
             status.set_state("stopped")
             return
-        self.notify(message.message, title=f"Lesson {message.lesson} failed", severity="error", timeout=10)
+        self.notify(printable(message.message), title=f"Lesson {message.lesson} failed", severity="error", timeout=10, markup=False)
         self.query_one(OutputArea).record(message.lesson, RunFailed(message.lesson, message.message))
         self.query_one(LessonSidebar).set_result(message.lesson, "✗", "failed")
         status.set_state("failed")

@@ -13,7 +13,10 @@ from textual.message import Message
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from rich.text import Text
 from textual_plotext import PlotextPlot
+
+from babytui.core.formatting import printable
 
 from ..render import downsample
 from .confirm import ConfirmScreen
@@ -116,6 +119,8 @@ class RunsScreen(Screen[Any]):
             self.post_message(self.Listed(rows, str(store.root), ""))
         except BabytuiError as exc:
             self.post_message(self.Listed([], "", str(exc)))
+        except Exception as exc:  # noqa: BLE001  (an empty table with no word is the worst answer)
+            self.post_message(self.Listed([], "", f"cannot list the runs: {type(exc).__name__}: {exc}"))
 
     def on_runs_screen_listed(self, message: Listed) -> None:
         """Show the runs read."""
@@ -136,7 +141,7 @@ class RunsScreen(Screen[Any]):
             settings = cells["settings"]
             cells["settings"] = settings if len(settings) <= SETTINGS_WIDTH else settings[: SETTINGS_WIDTH - 1] + "…"
             cells["date"] = cells["date"][5:]  # 11-29 12:19: the year is rarely news, and the rest must fit
-            table.add_row(self._mark(row.id), *(cells[name] for name in COLUMNS[1:]), key=row.id)
+            table.add_row(self._mark(row.id), *(Text(cells[name]) for name in COLUMNS[1:]), key=row.id)  # not markup: names from disk
         if problem:
             text = problem
         elif not rows:
@@ -146,7 +151,7 @@ class RunsScreen(Screen[Any]):
                 "space marks two runs to compare their loss curves; enter resumes a stopped or crashed run; "
                 "d deletes one; escape closes."
             )
-        self.query_one("#runs-help", Static).update(text)
+        self.query_one("#runs-help", Static).update(Text(printable(text)))
         self.draw()
 
     def _mark(self, run_id: str) -> str:
@@ -207,7 +212,7 @@ class RunsScreen(Screen[Any]):
             if not steps:
                 continue
             xs, ys = downsample(steps, losses, width)
-            label = f"{run_id[-8:]} lesson {self.rows[run_id].lesson}" if run_id in self.rows else run_id
+            label = printable(f"{run_id[-8:]} lesson {self.rows[run_id].lesson}" if run_id in self.rows else run_id)
             plt.plot(list(xs), list(ys), label=label, color=color, marker="braille")
         self.plotted = ids
         plot.refresh()
@@ -224,7 +229,7 @@ class RunsScreen(Screen[Any]):
                 "running": "it is running now",
                 "unreadable": row.problem or "it cannot be read",
             }.get(row.status, "it has no checkpoint (lessons 1-9 run in moments: run them again)")
-            self.notify(f"Run {run_id} cannot be resumed: {why}.", severity="warning")
+            self.notify(printable(f"Run {run_id} cannot be resumed: {why}."), severity="warning", markup=False)
             return
         self.dismiss(row)
 
@@ -235,7 +240,7 @@ class RunsScreen(Screen[Any]):
             return
         row = self.rows[run_id]
         if row.status == "running":
-            self.notify(f"Run {run_id} is running now; stop it first.", severity="warning")
+            self.notify(printable(f"Run {run_id} is running now; stop it first."), severity="warning", markup=False)
             return
         what = f"lesson {row.lesson or '?'}, {row.status}" + (f", {row.result}" if row.result != "-" else "")
         question = f"Delete run {run_id} ({what})? Its settings, metrics and checkpoint go, and cannot be brought back."
@@ -263,9 +268,9 @@ class RunsScreen(Screen[Any]):
     def on_runs_screen_deleted(self, message: Deleted) -> None:
         """Say what became of the run, and list the runs again."""
         if message.problem:
-            self.notify(message.problem, title="Not deleted", severity="error")
+            self.notify(printable(message.problem), title="Not deleted", severity="error", markup=False)
             return
-        self.notify(f"Deleted run {message.run_id}.")
+        self.notify(printable(f"Deleted run {message.run_id}."), markup=False)
         self.load_runs()
 
     def action_first_row(self) -> None:

@@ -12,6 +12,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from babytui.core.events import EpochEnded, RunStarted
+from babytui.core.formatting import printable
 from babytui.core.lessons import lesson_range
 from ..render import RGB, rgb_style, sequential_color, text_color_on
 
@@ -31,7 +32,7 @@ def confusion_lines(
     when the classes differ in size; the last column is each class's accuracy.
     """
     n = len(confusion)
-    names = [classes[i] if i < len(classes) else str(i) for i in range(n)]
+    names = [printable(classes[i]) if i < len(classes) else str(i) for i in range(n)]  # folder names: escaped
     biggest = max((c for row in confusion for c in row), default=0)
     cell = max(4, len(str(biggest)) + 1)
     header = Text(" " * LABEL_WIDTH)

@@ -12,6 +12,7 @@ from textual.color import Color
 from textual.widget import Widget
 
 from babytui.core.events import Predictions, RunStarted
+from babytui.core.formatting import printable
 from babytui.core.lessons import lesson_range
 from ..render import half_block_lines, np, top_k
 
@@ -169,8 +170,8 @@ class PredictionGrid(Widget, can_focus=True):
         return self._cells[index]
 
     def class_name(self, index: int) -> str:
-        """A class's name, or its number where the names are unknown."""
-        return self.class_names[index] if 0 <= index < len(self.class_names) else str(index)
+        """A class's name (escaped: a folder's name may hold anything), or its number where the names are unknown."""
+        return printable(self.class_names[index]) if 0 <= index < len(self.class_names) else str(index)
 
     def render(self) -> Any:
         """The header, a page of images with captions, and the selected image's top 3."""
