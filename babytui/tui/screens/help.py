@@ -21,6 +21,7 @@ KEYS = (
     ("x  escape", "stop after the current batch"),
     ("0  ctrl+r", "reset: forget this lesson's results; the next run starts afresh"),
     ("1 to 5", "show the log, loss plot, weights, predictions or confusion matrix"),
+    ("6 to 8", "inside the network (g gradients, w what if, o your picture), training health, the layers"),
     ("z", "let the output fill the screen, and back"),
     ("R", "runs: compare two loss curves, resume or delete one"),
     ("d", "choose the device: auto, then each one present"),

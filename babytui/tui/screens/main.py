@@ -29,8 +29,8 @@ from ..widgets.settings_form import SettingsForm, check
 from ..widgets.sidebar import LessonSidebar
 from ..widgets.status_line import StatusLine
 
-VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix")
-"""What keys 1-5 show."""
+VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix", "Inside the network", "Training health", "Layers (architecture card)")
+"""What keys 1-8 show."""
 
 
 def result_text(event: Finished) -> str:
@@ -174,6 +174,7 @@ class MainScreen(Screen):
             return
         self.values[message.lesson] = message.values
         self.settings[message.lesson] = message.settings
+        self.query_one(OutputArea).show_settings(self.lesson, message.settings)
         if message.settings is not None:
             self.device = message.values.get("device", self.device)
             self.dataset = message.values.get("dataset", self.dataset)
@@ -224,7 +225,7 @@ class MainScreen(Screen):
             self.maximize(self.query_one(OutputArea), container=False)
 
     def action_show_view(self, index: int) -> None:
-        """Show an output tab (keys 1-5: log, loss, weights, predictions, confusion)."""
+        """Show an output tab (keys 1-8: log, loss, weights, predictions, confusion, inside, health, layers)."""
         self.query_one(OutputArea).show_tab(VIEW_TABS[index])
 
     # Runs

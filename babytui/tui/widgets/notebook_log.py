@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import RichLog
-from babytui.core.events import Finished, Note, RunStarted, Warned
+from babytui.core.events import Finished, HealthChecked, Note, RunStarted, Warned
 
 
 class NotebookLog(RichLog):
@@ -37,6 +37,10 @@ class NotebookLog(RichLog):
         elif isinstance(event, Warned):
             self.write(Text(event.topic, style=f"bold {self._colour('warning')}"))
             self.write(Text(event.message))
+        elif isinstance(event, HealthChecked) and event.news:
+            self.write(Text(f"health (step {event.step:,})", style=f"bold {self._colour('warning')}"))
+            for sentence in event.news:
+                self.write(Text(sentence))
         elif isinstance(event, Finished):
             self.write(Text(result_line(event), style=f"bold {self._colour('success')}"))
 
