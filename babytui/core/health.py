@@ -40,8 +40,8 @@ SATURATED = 0.02
 """A sigmoid output within this of 0 or 1 (a tanh's of -1 or 1) is saturated: its slope is nearly 0."""
 HISTORY = 4096
 """Gradient notes kept for telling what blew up."""
-FORGET = 3
-"""Checks a finding must be absent before it is news again."""
+FORGET = 10
+"""Checks a finding must be absent before it is news again (a share near its threshold comes and goes)."""
 USUAL = 50
 """Earlier notes whose median is a layer's usual gradient, when telling what blew up."""
 BLOWN_UP = 100.0
@@ -127,6 +127,10 @@ class HealthWatch:
         """(step, each layer's gradient norm in definition order), at each note and check."""
         self.due = bool(self.layers)
         """True when the next update should be checked (set at each note)."""
+        self.loss: float | None = None
+        """The loss of the update checked last."""
+        self.first_loss: float | None = None
+        """The loss of the first update checked: a loss far below it explains tiny gradients."""
         self.device = next((p.device for _, _, params in self.layers for p in params), torch.device("cpu"))
         """Where the model is: the numbers of a check are gathered there and synced once."""
         self._last_check = float("-inf")
@@ -162,8 +166,8 @@ class HealthWatch:
             self._dead[name] = (1.0 - self._alive[name].float().mean(), self._window[name])
             del self._alive[name], self._window[name]
 
-    def end(self, probe: Probe, step: int) -> HealthChecked:
-        """After the update: the check as an event (one device sync), the hooks taken off."""
+    def end(self, probe: Probe, step: int, loss: torch.Tensor | None = None) -> HealthChecked:
+        """After the update (its `loss`): the check as an event (one device sync), the hooks taken off."""
         probe.close()
         stages = probe.tracer.stages
         stage_of = {s.layer: s.name for s in stages if s.module is not None and s.call == 1}
@@ -185,7 +189,11 @@ class HealthWatch:
         grad_at = {name: add(g) for name, g in probe.output_gradients.items()}
         stat_at = {(name, key): add(v) for name, stats in probe.stats.items() for key, v in stats.items()}
         dead_at = {name: (add(v), n) for name, (v, n) in self._dead.items()}
+        loss_at = add(loss) if loss is not None else None
         values = torch.stack(scalars).tolist() if scalars else []
+        if loss_at is not None:
+            self.loss = values[loss_at]
+            self.first_loss = self.loss if self.first_loss is None else self.first_loss
 
         def value(key: Any) -> float | None:
             return None if key is None else values[key]

@@ -194,11 +194,12 @@ def _updates(watch: Any, layers: list[LayerHealth]) -> list[Finding]:
     if not moving:
         return said
     big = max(moving, key=lambda layer: layer.update or 0.0)
+    learned = watch.loss is not None and watch.first_loss and watch.loss < 0.1 * watch.first_loss
     if big.update is not None and big.update > UPDATE_TOO_LARGE:
-        said.append(("update-large", f"updates of {big.update:.0%} of {big.name}'s weights: too large{hint(watch, 'lr')}",
+        said.append(("update-large", f"updates of {big.update:.0%} of {big.name}'s weights: big steps{hint(watch, 'lr')}",
                      f"each update changes {big.name}'s weights by {big.update:.0%} of their size, {times(big.update / RULE_OF_THUMB)} "
-                     f"the rule of thumb of about 1e-3: the learning rate is too large, and training may jump around or diverge{hint(watch, 'lr')}"))
-    elif all((layer.update or 0.0) < UPDATE_TOO_SMALL for layer in moving):
+                     f"the rule of thumb of about 1e-3: big steps; if the loss jumps around or diverges, lower the learning rate{hint(watch, 'lr')}"))
+    elif not learned and all((layer.update or 0.0) < UPDATE_TOO_SMALL for layer in moving):  # (a loss near 0 has tiny gradients)
         small = max(layer.update or 0.0 for layer in moving)
         said.append(("update-small", f"updates of {small:.0e} of the weights: they barely move{hint(watch, 'lr')}",
                      f"each update changes the weights by at most {small:.1e} of their size, {times(RULE_OF_THUMB / small)} less "

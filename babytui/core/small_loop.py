@@ -71,7 +71,7 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
             step += 1
             value = loss.item()  # a CPU tensor of one number: no device sync to avoid here
             if probe is not None:
-                yield watch.end(probe, step)
+                yield watch.end(probe, step, loss)
             if not math.isfinite(value):
                 raise DivergedError(step, value, s.lr, watch.blame(step))
             pending.append(loss.detach())

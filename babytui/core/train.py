@@ -172,7 +172,7 @@ def train_images(
             state.step += 1
             state.epoch_losses.append(loss.detach())  # no .item() here: it would wait for the device every step
             if probe is not None:
-                yield watch.end(probe, state.step)
+                yield watch.end(probe, state.step, loss)
             if pace.log_due(control):
                 watch.note(state.step)
                 yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr, watch.blame)
