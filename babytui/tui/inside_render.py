@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from rich.style import Style
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
-from .render import RGB, blend, diverging_color, half_block_rows, np, rgb_pixels, rgb_style
+from .render import RGB, UPPER_HALF, blend, diverging_color, half_block_rows, np, rgb_pixels, rgb_style
 
 VIRIDIS: tuple[RGB, ...] = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
 """Stops of the scale a value is drawn in, low to high (dark blue to yellow, readable in any theme)."""
@@ -33,14 +34,52 @@ def ramp(fraction: float, stops: Sequence[RGB] = VIRIDIS) -> RGB:
     return blend(stops[i], stops[i + 1], t - i)
 
 
-def value_colors(m: np.ndarray, gradient: bool) -> list[list[RGB]]:
-    """Colours of a 2-D array: values over their own range (low to high), gradients around 0 (blue, white, red)."""
+LEVELS = 32
+"""Colours a scale is drawn in: few enough that every pair of them is one cached style."""
+PALETTES = {
+    "values": tuple(ramp(i / (LEVELS - 1)) for i in range(LEVELS)),
+    "gradient": tuple(diverging_color(2 * i / (LEVELS - 1) - 1, 1.0) for i in range(LEVELS)),
+    "hot": tuple(ramp(i / (LEVELS - 1), HOT) for i in range(LEVELS)),
+}
+"""Each scale as LEVELS colours, low to high."""
+_STYLES: dict[tuple[str, int, int], Style] = {}
+
+
+def cell_style(palette: str, top: int, bottom: int) -> Style:
+    """The style of a half-block cell: colour `top` over colour `bottom` of a palette (cached)."""
+    key = (palette, top, bottom)
+    style = _STYLES.get(key)
+    if style is None:
+        colours = PALETTES[palette]
+        style = _STYLES[key] = rgb_style(colours[top], colours[bottom])
+    return style
+
+
+def levels(m: np.ndarray, gradient: bool) -> np.ndarray:
+    """A 2-D array as palette indices: values over their own range, gradients around 0."""
+    m = np.nan_to_num(np.asarray(m, dtype=np.float64))
     if gradient:
         scale = float(np.abs(m).max()) if m.size else 0.0
-        return [[diverging_color(float(v), scale) for v in row] for row in m]
-    low, high = (float(m.min()), float(m.max())) if m.size else (0.0, 0.0)
-    span = high - low
-    return [[ramp((float(v) - low) / span if span > 0 else 0.0) for v in row] for row in m]
+        t = (m / scale + 1) / 2 if scale > 0 else np.full(m.shape, 0.5)
+    else:
+        low, high = (float(m.min()), float(m.max())) if m.size else (0.0, 0.0)
+        t = (m - low) / (high - low) if high > low else np.zeros(m.shape)
+    return np.clip(np.rint(t * (LEVELS - 1)), 0, LEVELS - 1).astype(np.int64)
+
+
+def palette_rows(index: np.ndarray, palette: str) -> list[Text]:
+    """Rows of palette indices as lines of half blocks: two rows a line (an odd last row over the background)."""
+    lines = []
+    rows, cols = index.shape
+    for top in range(0, rows, 2):
+        upper = index[top].tolist()
+        lower = index[top + 1].tolist() if top + 1 < rows else None
+        line = Text(UPPER_HALF * cols)
+        for col in range(cols):
+            style = cell_style(palette, upper[col], lower[col]) if lower is not None else rgb_style(PALETTES[palette][upper[col]])
+            line.spans.append(Span(col, col + 1, style))
+        lines.append(line)
+    return lines
 
 
 def shrink_map(m: np.ndarray, factor: int) -> np.ndarray:
@@ -73,16 +112,16 @@ def map_tiles(maps: Any, width: int, gradient: bool = False) -> list[Text]:
     tile = max(w // factor, 1)
     label_width = max(tile, 8)
     across = max(1, (width + 1) // (label_width + 1))
+    palette = "gradient" if gradient else "values"
+    pad = Text(" " * (label_width - tile))
     lines: list[Text] = []
     for start in range(0, channels, across):
         members = range(start, min(channels, start + across))
-        shrunk = [shrink_map(a[c], factor) for c in members]
-        pictures = [half_block_rows(value_colors(m, gradient)) for m in shrunk]
+        pictures = [palette_rows(levels(shrink_map(a[c], factor), gradient), palette) for c in members]
         labels = [f"{c} {range_text(a[c], gradient)}"[:label_width].ljust(label_width) for c in members]
         lines.append(Text(" ".join(labels), style="dim"))
         for row in range(len(pictures[0])):
-            line = Text(" ").join(p[row] + Text(" " * (label_width - tile)) for p in pictures)
-            lines.append(line)
+            lines.append(Text(" ").join(p[row] + pad for p in pictures))
     return lines
 
 
@@ -99,7 +138,8 @@ def strip_lines(units: Any, width: int, gradient: bool = False, names: Sequence[
         per = -(-len(v) // (width * STRIP_LINES))
         padded = np.concatenate([v, np.full(per * -(-len(v) // per) - len(v), -np.inf)])
         shown = padded.reshape(-1, per).max(axis=1)
-    colors = value_colors(shown.reshape(1, -1), gradient)[0]
+    palette = PALETTES["gradient" if gradient else "values"]
+    colors = [palette[i] for i in levels(np.where(np.isfinite(shown), shown, 0.0).reshape(1, -1), gradient)[0].tolist()]
     tops = top_units(np.abs(v) if gradient else v)
     marked = {i // per for i in tops}
     lines: list[Text] = []
@@ -123,10 +163,9 @@ def picture_lines(image_uint8: Any) -> list[Text]:
 
 
 def saliency_lines(saliency: Any) -> list[Text]:
-    """The saliency (H, W) as a picture: bright where a pixel moves the loss most."""
+    """The saliency (H, W) as a picture: bright where a pixel moves the loss most (square-root scale)."""
     s = np.asarray(saliency, dtype=np.float64)
-    top = float(s.max()) if s.size else 0.0
-    return half_block_rows([[ramp(math.sqrt(v / top) if top > 0 else 0.0, HOT) for v in row] for row in s])
+    return palette_rows(levels(np.sqrt(np.maximum(s, 0.0)), False), "hot")
 
 
 def probability_lines(probabilities: Any, classes: Sequence[str], label: int | None, previous: Any = None, count: int = 10) -> list[Text]:

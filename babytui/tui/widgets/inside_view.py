@@ -17,15 +17,15 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import ScrollableContainer, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Static
 
 from babytui.core.events import Predictions, RunStarted, WeightsSnapshot
 from babytui.core.lessons import get_lesson, lesson_range
 
 from ..inside_render import class_name, look_lines, network_table, parameter_table
 from ..pacing import DRAW_SHARE
+from .strip_view import StripView
 from .summary_line import SummaryLine
 
 INTERVAL = 1.0
@@ -93,7 +93,7 @@ class InsideView(Vertical, can_focus=True):
     DEFAULT_CSS = """
     InsideView {
         height: 1fr;
-        #inside-scroll { height: 1fr; padding: 0 1; }
+        #inside-body { height: 1fr; padding: 0 1; }
     }
     """
 
@@ -146,8 +146,7 @@ class InsideView(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         """A line saying what is shown, and the layers below it."""
         yield SummaryLine(self.message, id="inside-summary")
-        with ScrollableContainer(id="inside-scroll"):
-            yield Static("", id="inside-body")
+        yield StripView(id="inside-body")
 
     def on_mount(self) -> None:
         """Look again at a bounded rate while the weights change."""
@@ -284,24 +283,23 @@ class InsideView(Vertical, can_focus=True):
     def draw(self) -> None:
         """The header and the layers of the newest look."""
         summary = self.query_one("#inside-summary", SummaryLine)
-        body = self.query_one("#inside-body", Static)
+        body = self.query_one("#inside-body", StripView)
         result = self.result
+        # less the vertical scrollbar's columns: the layers are taller than the view
+        width = max(20, (body.content_size.width or self.size.width or 80) - 2)
         if result is None:
             summary.set(self.message)
-            body.update("")
+            body.show("", width)
             return
-        # less the vertical scrollbar's columns: the layers are taller than the view
-        width = max(20, (self.query_one("#inside-scroll").content_size.width or self.size.width or 80) - 2)
         if "network" in result:
             look = result["network"]
             summary.set(f"after update {look.step:,}: every unit on each sample (∂loss: the gradient of the loss on all of them) · s: one more update")
-            body.styles.width = "auto"
-            body.update(Group(network_table(look), Text(f"loss on all samples: {look.loss:.6f}", style="bold"), Text(), parameter_table(look)))
+            tables = Group(network_table(look), Text(f"loss on all samples: {look.loss:.6f}", style="bold"), Text(), parameter_table(look))
+            body.show(tables, max(width, self.app.console.measure(tables).maximum))
             return
         lines = self.image_lines(result, width)
-        pictures = [line for line in lines if line.no_wrap]  # the rest (sentences) wraps
-        body.styles.width = max(width, *(line.cell_len for line in pictures)) if pictures else width
-        body.update(Group(*lines))
+        pictures = [line.cell_len for line in lines if line.no_wrap]  # the rest (sentences) wraps
+        body.show(Group(*lines), max(width, *pictures) if pictures else width)
 
     def image_lines(self, result: dict[str, Any], width: int) -> list[Text]:
         """The header, then what `look_lines` draws."""
@@ -374,4 +372,4 @@ class InsideView(Vertical, can_focus=True):
 
     def action_scroll(self, lines: int) -> None:
         """Scroll the layers."""
-        self.query_one("#inside-scroll").scroll_relative(y=lines, animate=False)
+        self.query_one("#inside-body", StripView).scroll_relative(y=lines, animate=False)
