@@ -45,6 +45,9 @@ def inside_with(result: dict, *keys: str, previous: dict | None = None, started:
         view = pilot.app.query_one(InsideView)
         view.started = started or RunStarted(14, "cpu", 1, 500, 500, 67_110, "cifar10", CLASSES, 2000, 500)
         view.index = 7
+        for look in (previous, result):
+            if look is not None and "look" in look:
+                look.setdefault("what", "test image #7 (cat)")
         if previous is not None:
             view.show(previous)
         view.show(result)

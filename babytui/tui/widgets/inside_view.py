@@ -53,6 +53,8 @@ class Job:
     image: Any = None
     label: int | None = None
     change: str = "as it is"
+    what: str = ""
+    key: tuple = ()
 
 
 def compute(job: Job) -> dict[str, Any]:
@@ -70,9 +72,10 @@ def compute(job: Job) -> dict[str, Any]:
         subject.load(snap.params, snap.buffers, snap.step, snap.grads)
         subject.loaded = snap
     if job.image is None:
-        return {"subject": subject, "network": subject.network_look()}
+        return {"subject": subject, "network": subject.network_look(), "key": job.key}
     picture = what_if(job.image, job.change)
-    return {"subject": subject, "look": subject.look(picture, job.label), "what_ifs": subject.what_ifs(job.image)}
+    look = subject.look(picture, job.label)
+    return {"subject": subject, "look": look, "what_ifs": subject.what_ifs(job.image), "what": job.what, "change": job.change, "key": job.key}
 
 
 class InsideView(Vertical, can_focus=True):
@@ -88,6 +91,8 @@ class InsideView(Vertical, can_focus=True):
         Binding("down", "scroll(1)", show=False),
         Binding("pageup", "scroll(-10)", show=False),
         Binding("pagedown", "scroll(10)", show=False),
+        Binding("home", "scroll(-100000)", show=False),
+        Binding("end", "scroll(100000)", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -230,13 +235,14 @@ class InsideView(Vertical, can_focus=True):
         if self.started is None or self.snapshot is None or self.started.settings is None:
             return None
         self._token += 1
-        job = Job(self._token, self._subject, self.started, self.snapshot, change=WHAT_IFS[self.change])
+        job = Job(self._token, self._subject, self.started, self.snapshot, change=WHAT_IFS[self.change], key=self._picture_key())
         if not self.is_image:
             return job
         if self.own is not None:
-            job.image = self.own[1]
+            job.image, job.what = self.own[1], f"your picture {self.own[0]!r}"
         elif self.predictions is not None and len(self.predictions.images):
             job.image, job.label = self.predictions.images[self.index], int(self.predictions.labels[self.index])
+            job.what = f"test image #{self.index} ({class_name(self.predictions.classes, job.label)})"
         else:
             return None
         return job
@@ -269,7 +275,7 @@ class InsideView(Vertical, can_focus=True):
 
     def show(self, result: dict[str, Any]) -> None:
         """Draw a look ('look' and 'what_ifs', or 'network'); the last one of the same picture is what it moved from."""
-        key = self._picture_key()
+        key = result.get("key", self._picture_key())  # the picture it is of, not the one asked for since
         self.previous = self.result if self.result is not None and key == self._shown_key else None
         self.result, self._shown_key = result, key
         self.draw()
@@ -305,15 +311,16 @@ class InsideView(Vertical, can_focus=True):
         """The header, then what `look_lines` draws."""
         look = result["look"]
         best, p = look.top(1)[0]
-        what = f"your picture {self.own[0]!r}" if self.own else f"test image #{self.index} ({class_name(look.classes, look.label)})"
-        change = "" if self.change == 0 else f", {WHAT_IFS[self.change]}"
+        what = result.get("what") or f"test image #{self.index}"  # what the look is of (a newer pick may be on its way)
+        change = "" if result.get("change", "as it is") == "as it is" else f", {result['change']}"
         mode = "gradients (g: outputs)" if self.gradients else "outputs (g: gradients)"
         self.query_one("#inside-summary", SummaryLine).set(
             f"step {look.step:,} · {what}{change}: the network says {class_name(look.classes, best)} {100 * p:.0f}% · {mode} · "
             "←/→ another · w what if · o your picture"
         )
         previous = self.previous["look"] if self.previous else None
-        return look_lines(look, result.get("what_ifs") or [], previous, width, self.gradients, self.change)
+        shown = WHAT_IFS.index(result["change"]) if result.get("change") in WHAT_IFS else self.change
+        return look_lines(look, result.get("what_ifs") or [], previous, width, self.gradients, shown)
 
     # Keys
 
