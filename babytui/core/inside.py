@@ -188,16 +188,22 @@ def merged_layers(stages: list, outputs: dict[str, torch.Tensor]) -> list[tuple[
     return layers
 
 
-def look(model: nn.Module, image: torch.Tensor, label: int | None, classes: tuple[str, ...] = (), step: int = 0) -> InsideLook:
-    """The forward pass of one picture kept stage by stage, and the gradient of its loss with
-    respect to the picture (the saliency) and to every stage's output."""
-    inputs = normalize(image.unsqueeze(0).to("cpu")).requires_grad_(True)  # (1, 3, H, W)
+def stage_outputs() -> tuple[dict[str, torch.Tensor], Any]:
+    """A dict to fill, and the Tracer callback that keeps each stage's output (in the graph) in it."""
     outputs: dict[str, torch.Tensor] = {}
 
     def keep(stage, output) -> None:
         if stage.name not in outputs and output.requires_grad:
             outputs[stage.name] = output
 
+    return outputs, keep
+
+
+def look(model: nn.Module, image: torch.Tensor, label: int | None, classes: tuple[str, ...] = (), step: int = 0) -> InsideLook:
+    """The forward pass of one picture kept stage by stage, and the gradient of its loss with
+    respect to the picture (the saliency) and to every stage's output."""
+    inputs = normalize(image.unsqueeze(0).to("cpu")).requires_grad_(True)  # (1, 3, H, W)
+    outputs, keep = stage_outputs()
     with torch.enable_grad():
         with Tracer(model, keep) as tracer:
             logits = model(inputs).float()  # (1, classes)
@@ -237,12 +243,7 @@ def network_look(model: nn.Module, lesson: Lesson, settings: Settings, step: int
     """A small lesson's network on all its samples: each stage's values, and the gradient of the
     loss on all of them with respect to each, beside every parameter and the gradient its last update used."""
     inputs, targets = lesson.data(settings)  # (N, F), (N, 1)
-    values: dict[str, torch.Tensor] = {}
-
-    def keep(stage, output) -> None:
-        if stage.name not in values and output.requires_grad:
-            values[stage.name] = output
-
+    values, keep = stage_outputs()
     with torch.enable_grad():
         with Tracer(model, keep) as tracer:
             outputs = model(inputs)

@@ -151,3 +151,23 @@ async def test_a_small_network_follows_the_step_key() -> None:
         await wait_until(pilot, lambda: view.result["network"].step == 2, 15)
         assert "after update 2" in shown(app)
         await pilot.press("x")
+
+
+async def test_the_step_key_shows_what_one_batch_moved(tiny_images) -> None:
+    app = BabytuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await go_to(pilot, 14)
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.main.run.paused)
+        await pilot.press("6")
+        view = app.query_one(InsideView)
+        await wait_until(pilot, lambda: view.result is not None and view.result["look"].step == 1)
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("s")
+        await wait_until(pilot, lambda: view.result["look"].step == 2, 15)
+        assert view.previous is not None and view.previous["look"].step == 1
+        text = shown(app)
+        assert "(changes since step 1: 1 update)" in text and "conv1 + relu  10x28x28  output  moved " in text
+        await pilot.press("x")
