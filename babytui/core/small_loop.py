@@ -65,7 +65,10 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
             # a health check on the updates whose outputs are shown
             probe = watch.begin() if note_due(step + 1, total) or control.paused else None
             optimizer.zero_grad()
-            loss = lesson.loss(loss_fn, model(inputs[batch]), targets[batch], s)
+            outputs = model(inputs[batch])
+            loss = lesson.loss(loss_fn, outputs, targets[batch], s)
+            if step == 0 and (note := lesson.loss_note(outputs, targets[batch], loss, s)) is not None:
+                yield note
             loss.backward()
             optimizer.step()
             step += 1

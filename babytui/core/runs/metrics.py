@@ -17,7 +17,8 @@ class Metrics:
     losses: list[tuple[int, float]] = field(default_factory=list)
     """(step, training loss) of every update logged, a resumed part replacing what it redid."""
     epochs: list[dict[str, Any]] = field(default_factory=list)
-    """One record per epoch ended (train_loss, test_loss, test_accuracy...)."""
+    """One record per epoch ended (train_loss, test_loss, test_accuracy...); a part epoch scored at a
+    stop is replaced by the same epoch's record once the resumed run ends it."""
     start: dict[str, Any] | None = None
     """The last 'start' record (device, dataset, planned steps)."""
     final: dict[str, Any] | None = None
@@ -72,6 +73,8 @@ def read_metrics(path: Path) -> Metrics:
                 metrics.losses.extend(losses)
                 metrics.elapsed = elapsed
             elif kind == "epoch":
+                # a stopped run scores its part of an epoch; once resumed, the whole epoch's record replaces it
+                metrics.epochs = [e for e in metrics.epochs if e.get("epoch") != record.get("epoch")]
                 metrics.epochs.append(record)
             elif kind == "checkpoint":
                 metrics.checkpoint_step = record.get("step")

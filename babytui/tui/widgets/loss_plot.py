@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 from babytui.core.events import EpochEnded, RunStarted, StepLogged
 from .summary_line import SummaryLine
 from ..pacing import DRAW_SHARE, Pacer
+from ..run_log import EarlierRun
 from ..render import RGB, Series, blend, downsample, ema_extend, np, rgb_style, safe_log10
 
 REDRAW_INTERVAL = 0.25
@@ -63,6 +64,15 @@ class LossHistory:
         if not count:
             return
         self.steps.extend(np.arange(last_step - count + 1, last_step + 1, dtype=np.float64))
+        self.raw.extend(losses)
+        smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
+        self.smooth.extend(smoothed)
+
+    def add_points(self, steps: tuple[int, ...], losses: tuple[float, ...]) -> None:
+        """Losses at these steps (a resumed run's history, read back from its metrics)."""
+        if not steps:
+            return
+        self.steps.extend(np.asarray(steps, dtype=np.float64))
         self.raw.extend(losses)
         smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
         self.smooth.extend(smoothed)
@@ -192,8 +202,8 @@ class LossPlot(Vertical, can_focus=True):
         super().__init__(id="loss-plot")
         self.history = LossHistory()
         """The run being shown."""
-        self.ghosts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        """Each lesson's previous run: its smoothed curve, down-sampled."""
+        self.ghost: tuple[np.ndarray, np.ndarray] | None = None
+        """The lesson's previous run: its smoothed curve, down-sampled."""
         self.log_scale = False
         """True to plot log10 of the loss."""
         self.pacer = Pacer(REDRAW_INTERVAL, DRAW_SHARE)
@@ -217,15 +227,12 @@ class LossPlot(Vertical, can_focus=True):
         """Brought to the front: draw what arrived while hidden, without waiting for the timer."""
         self.call_after_refresh(self.flush, True)
 
-    @property
-    def ghost(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The previous run of the lesson being shown, if any."""
-        return self.ghosts.get(self.history.lesson)
-
     def handle_event(self, event: Any) -> None:
         """Store the points an event brings; the timer draws them."""
         if isinstance(event, RunStarted):
-            self._keep_as_ghost()
+            # the lesson's next run: the one shown becomes its ghost
+            same = event.lesson == self.history.lesson and len(self.history) > 0
+            self.ghost = self.history.ghost() if same else None
             self.history = LossHistory(event.lesson, event.total_steps)
             self._empty_text = (
                 f"Lesson {event.lesson} makes no updates, so there is no loss curve: the lessons that train have one."
@@ -237,19 +244,18 @@ class LossPlot(Vertical, can_focus=True):
             self.history.add_losses(event.step, event.losses)
         elif isinstance(event, EpochEnded):
             self.history.add_epoch(event.step, event.train_loss, event.test_loss, event.test_accuracy)
+        elif isinstance(event, EarlierRun):  # a resumed run: its curve before the checkpoint
+            self.history.add_points(event.steps, event.losses)
+            for step, train_loss, test_loss, test_accuracy in event.epochs:
+                self.history.add_epoch(step, train_loss, test_loss, test_accuracy)
         else:
             return
         self._dirty = True
 
-    def _keep_as_ghost(self) -> None:
-        """Keep the run shown as its lesson's ghost for the next run."""
-        if len(self.history):
-            self.ghosts[self.history.lesson] = self.history.ghost()
-
     def reset(self) -> None:
-        """Forget the run shown (it stays as the ghost of its lesson's next run)."""
-        self._keep_as_ghost()
-        self.history = LossHistory(self.history.lesson)
+        """Forget the run shown and its ghost."""
+        self.history = LossHistory()
+        self.ghost = None
         self._empty_text = EMPTY
         self._dirty = True
         self.flush(now=True)
