@@ -53,7 +53,7 @@ class MainScreen(RunKeys, Screen):
         Binding("left_square_bracket,ctrl+up", "previous_lesson", "Previous", show=False),
         Binding("right_square_bracket,ctrl+down", "next_lesson", "Next", show=False),
         Binding("R", "app.runs", "Runs", show=False),
-        Binding("0,alt+0", "show_lesson_page", "Pages", key_display="0-5"),
+        Binding("0,alt+0", "show_lesson_page", "Pages", key_display="0-8"),
         *(Binding(f"{n},alt+{n}", f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("z", "zoom_output", "Zoom", show=False),
     ]
