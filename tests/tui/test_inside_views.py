@@ -31,6 +31,17 @@ async def run_image_lesson(pilot, number: int, **values: str) -> None:
     await wait_until(pilot, lambda: view.started is not None and view.started.lesson == number and not pilot.app.main.run.running, 60)
 
 
+async def step_once(pilot, number: int) -> InsideView:
+    """Start lesson `number` with the step key (one batch, then paused) and show the inside view."""
+    await ready(pilot)
+    await go_to(pilot, number)
+    pilot.app.query_one(LessonSidebar).focus()
+    await pilot.press("s")
+    await wait_until(pilot, lambda: pilot.app.main.run.paused)
+    await pilot.press("6")
+    return pilot.app.query_one(InsideView)
+
+
 def shown(app) -> str:
     """What the inside view says and draws, as plain text."""
     view = app.query_one(InsideView)
@@ -137,13 +148,7 @@ async def test_the_layers_card_follows_the_lesson_and_its_settings() -> None:
 async def test_a_small_network_follows_the_step_key() -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await go_to(pilot, 8)
-        app.query_one(LessonSidebar).focus()
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.main.run.paused)
-        await pilot.press("6")
-        view = app.query_one(InsideView)
+        view = await step_once(pilot, 8)
         await wait_until(pilot, lambda: view.result is not None and view.result["network"].step == 1)
         assert "linear1" in shown(app) and "∂loss" in shown(app)
         app.query_one(LessonSidebar).focus()
@@ -156,13 +161,7 @@ async def test_a_small_network_follows_the_step_key() -> None:
 async def test_the_step_key_shows_what_one_batch_moved(tiny_images) -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await go_to(pilot, 14)
-        app.query_one(LessonSidebar).focus()
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.main.run.paused)
-        await pilot.press("6")
-        view = app.query_one(InsideView)
+        view = await step_once(pilot, 14)
         await wait_until(pilot, lambda: view.result is not None and view.result["look"].step == 1)
         app.query_one(LessonSidebar).focus()
         await pilot.press("s")
