@@ -7,9 +7,10 @@ data (CIFAR-10 from $BABYTUI_DATA or /work/data/cifar-root when present, else ra
 
 Rounds run in pairs, the order swapped each round (core then app, app then core, ...), and the
 verdict is the median of the paired ratios: on a shared machine a single pair can be off by 20%
-either way. `--view loss` measures with the loss plot on screen instead of the log.
+either way. `--view loss` measures with the loss plot on screen instead of the log; `--view inside`
+with the inside view following training (a look at a test image for every new copy of the weights).
 
-    python benchmarks/app_speed.py [--steps 5000] [--rounds 4] [--view log|loss|weights|predictions|confusion]
+    python benchmarks/app_speed.py [--steps 5000] [--rounds 4] [--view log|loss|weights|predictions|confusion|inside|health|layers]
 """
 
 from __future__ import annotations
@@ -133,8 +134,25 @@ class FinishedProbe:
             self.finished = event
 
 
-VIEWS = ("log", "loss", "weights", "predictions", "confusion")
-"""The output tabs, in the order of their keys 1-5."""
+LOOKS: list[int] = []
+"""Looks the inside view computed in each app run (with --view inside)."""
+
+
+def count_looks() -> None:
+    """Count the inside view's looks: each one is a forward and backward pass in a thread worker."""
+    import babytui.tui.widgets.inside_view as inside_view
+
+    real = inside_view.compute
+
+    def counted(job):
+        LOOKS[-1] += 1
+        return real(job)
+
+    inside_view.compute = counted
+
+
+VIEWS = ("log", "loss", "weights", "predictions", "confusion", "inside", "health", "layers")
+"""The output tabs, in the order of their keys 1-8."""
 
 
 async def app_rate(values: dict[str, str], data: ImageData, view: str = "log") -> Window:
@@ -144,6 +162,7 @@ async def app_rate(values: dict[str, str], data: ImageData, view: str = "log") -
     from babytui.tui.widgets.settings_form import SettingsForm
 
     core_datasets.load_images = lambda dataset, root, device, **options: data.to(device)
+    LOOKS.append(0)
     app = BabytuiApp(lesson=14)
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.main.core_loaded:
@@ -185,6 +204,8 @@ def main() -> int:
         bridge.training_threads = lambda: threads  # the app's worker thread
     os.environ["BABYTUI_HOME"] = tempfile.mkdtemp(prefix="babytui-bench-")  # the app saves its runs here
     data, source = image_data()
+    if args.view == "inside":
+        count_looks()
     values = {"batch_size": "4", "max_steps": str(args.steps), "device": "auto", "epochs": "1"}
     settings = LESSON.settings(values)
     print(f"lesson 14, batch 4, {args.steps} steps, {source}, torch threads {threads} in both, app showing {args.view}")
@@ -199,9 +220,10 @@ def main() -> int:
             else:
                 apps.append(asyncio.run(app_rate(values, data, args.view)))
             w = cores[-1] if which == "core" else apps[-1]
+            looks = f"  looks {LOOKS[-1]}" if which == "app" and args.view == "inside" else ""
             print(
                 f"  {which + ':':5} {w.images_per_second:7.1f} images/s   wall {w.wall:.3f}  training {w.training_cpu:.3f}"
-                f"  interface {w.interface_cpu:.3f}  stalled {100 * w.stalled:4.1f}%"
+                f"  interface {w.interface_cpu:.3f}  stalled {100 * w.stalled:4.1f}%{looks}"
             )
         ratios.append(apps[-1].images_per_second / cores[-1].images_per_second)
         print(f"round {round_ + 1}: app/core {ratios[-1]:.3f}")

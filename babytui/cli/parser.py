@@ -1,4 +1,4 @@
-"""The command line: `babytui` alone opens the app; `lessons`, `train`, `export`, `data` and `runs` run headless."""
+"""The command line: `babytui` alone opens the app; `lessons`, `train`, `predict`, `export`, `data` and `runs` run headless."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="babytui",
-        usage="babytui [--colors DEPTH]\n       babytui {lessons,train,runs,export,data} ...",
+        usage="babytui [--colors DEPTH]\n       babytui {lessons,train,predict,runs,export,data} ...",
         description=(
             "Learn PyTorch by doing, in the terminal. `babytui` alone opens the app (the lessons, "
             "their settings and live views); the commands below run headless."
@@ -73,8 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the app's colours: {', '.join(COLOR_CHOICES)} (default: ${COLORS_ENV}, else auto: "
         "truecolor where the terminal says so, at least 256 inside tmux or GNU screen)",
     )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,runs,export,data}")
-    sub.add_parser("lessons", help=f"list the {len(LESSONS)} lessons and their settings")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,predict,runs,export,data}")
+    lessons = sub.add_parser("lessons", help=f"list the {len(LESSONS)} lessons and their settings; `lessons N`: lesson N's layers")
+    lessons.add_argument("number", nargs="?", metavar="N", help="show lesson N's architecture card (for the settings given)")
+    lessons.add_argument("--json", action="store_true", help="print the card as one JSON object")
+    add_settings(lessons, lesson_required=False)
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
     add_settings(train, lesson_required=False)
     train.add_argument("--json", action="store_true", help="print one JSON object with the results on stdout")
@@ -83,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", metavar="RUN",
         help="go on with a stopped or crashed run (its id or a unique start of it) from its last checkpoint",
     )
+    predict = sub.add_parser("predict", help="classify your own pictures with a trained run: the top 3 of each")
+    predict.add_argument("--run", required=True, metavar="RUN", help="the run whose last checkpoint classifies (its id or a unique start of it)")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="picture files of any size or mode (made 32x32 RGB)")
+    predict.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    predict.add_argument("--what-if", action="store_true", help="also the top 3 with each picture flipped, shifted, noisier and darker")
     runs = sub.add_parser("runs", help="list the saved runs; `babytui runs rm RUN` deletes one")
     runs.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="write the runs as CSV to FILE (or stdout)")
     runs_sub = runs.add_subparsers(dest="runs_command", parser_class=_Parser, metavar="{rm}")

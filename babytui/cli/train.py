@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
             elif isinstance(event, ev.Note):
                 progress.clear()
                 print(f"{event.heading}:\n{indent(event.text)}", file=notes_out, flush=True)
+            elif isinstance(event, ev.HealthChecked) and event.news:
+                progress.clear()
+                for sentence in event.news:
+                    print(f"babytui: health at step {event.step:,}: {sentence}", file=sys.stderr, flush=True)
             elif isinstance(event, ev.RunStarted):
                 progress.start(event)
             elif isinstance(event, ev.StepLogged):

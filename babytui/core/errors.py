@@ -33,13 +33,16 @@ class LoadCancelled(DataError):
 class DivergedError(BabytuiError):
     """The loss became NaN or infinite, so training cannot go on."""
 
-    def __init__(self, step: int, value: float, lr: float) -> None:
+    def __init__(self, step: int, value: float, lr: float, blame: str = "") -> None:
         super().__init__(
             f"the loss became {value} at step {step}: training diverged; "
-            f"try a smaller learning rate than {lr:g}"
+            + (f"{blame}; " if blame else "")
+            + f"try a smaller learning rate than {lr:g}"
         )
         self.step = step
         """The step whose loss was not finite."""
+        self.blame = blame
+        """Which layer blew up first, in words ('' when none stood out)."""
 
 
 class RunError(BabytuiError):

@@ -38,6 +38,8 @@ class RunStarted:
     """Samples in the training split."""
     test_size: int = 0
     """Samples in the test split."""
+    settings: Any = None
+    """The run's validated Settings: what its model is rebuilt from to look inside it."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class WeightsSnapshot:
     """Parameter name to its values."""
     grads: dict[str, torch.Tensor | None] = field(default_factory=dict)
     """Parameter name to its gradient, None where there is none yet."""
+    buffers: dict[str, torch.Tensor] = field(default_factory=dict)
+    """The rest of the model's state (batch norm's running statistics): with `params`, enough
+    to rebuild the model as it was."""
 
 
 @dataclass(frozen=True)
@@ -203,4 +208,72 @@ class Warned:
     """What it is about, as a heading: 'data', 'this run is not saved'."""
 
 
-Event = RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | Finished
+@dataclass(frozen=True)
+class LayerHealth:
+    """One layer's gradient and update at a health check."""
+
+    name: str
+    """The layer as the model names it: 'conv1'."""
+    kind: str
+    """Its module's class: 'Conv2d'."""
+    gradient: float
+    """The norm of the loss's gradient with respect to its parameters (all of them together)."""
+    weights: float
+    """The norm of its parameters."""
+    update: float | None = None
+    """How much the update changed them, relative to their size: |after - before| / |before|."""
+    output_gradient: float | None = None
+    """The norm of the loss's gradient with respect to its output, for the batch."""
+
+    @property
+    def relative_gradient(self) -> float:
+        """The gradient for the layer's size: |gradient| / |weights|."""
+        return self.gradient / self.weights if self.weights > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ActivationHealth:
+    """One activation's outputs at a health check: dead ReLUs, saturated sigmoids."""
+
+    name: str
+    """The stage: 'relu(conv1)', 'act1'."""
+    function: str
+    """What it computes: 'relu', 'sigmoid', 'tanh'."""
+    zero: float | None = None
+    """Share of its outputs that are 0 (ReLU), on this batch."""
+    dead: float | None = None
+    """Share of its units that were 0 for every one of the last `samples` images (ReLU)."""
+    samples: int = 0
+    """Images the dead share is measured on (0: not yet measured)."""
+    saturated: float | None = None
+    """Share of its outputs within SATURATED of its limits, where its slope is nearly 0 (sigmoid, tanh)."""
+
+
+@dataclass(frozen=True)
+class HealthChecked:
+    """How healthy training looks after one update, with what crossed a threshold said in words."""
+
+    step: int
+    """The update that was checked."""
+    layers: tuple[LayerHealth, ...]
+    """Every layer with parameters, in the order the forward pass runs them."""
+    activations: tuple[ActivationHealth, ...] = ()
+    """Every activation, in order."""
+    flow: tuple[tuple[int, tuple[float, ...]], ...] = ()
+    """(step, each layer's gradient norm) noted since the last check, this one included."""
+    findings: tuple[str, ...] = ()
+    """Every problem that holds now, in plain words, the most serious first."""
+    news: tuple[str, ...] = ()
+    """The findings not said at the last checks: what the log prints."""
+    summary: str = ""
+    """The health line: the most serious finding, or what healthy training looks like here."""
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing crossed a threshold."""
+        return not self.findings
+
+
+Event = (
+    RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | HealthChecked | Finished
+)

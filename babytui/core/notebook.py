@@ -22,13 +22,14 @@ def fmt(t: torch.Tensor | float | None) -> str:
 
 
 def snapshot(model: nn.Module, step: int, tag: str) -> WeightsSnapshot:
-    """Detached CPU copies of the model's parameters and gradients."""
+    """Detached CPU copies of the model's parameters, gradients and buffers."""
     params: dict[str, torch.Tensor] = {}
     grads: dict[str, torch.Tensor | None] = {}
     for name, p in model.named_parameters():
         params[name] = p.detach().to("cpu", copy=True)
         grads[name] = None if p.grad is None else p.grad.detach().to("cpu", copy=True)
-    return WeightsSnapshot(step, tag, params, grads)
+    buffers = {name: b.detach().to("cpu", copy=True) for name, b in model.state_dict().items() if name not in params}
+    return WeightsSnapshot(step, tag, params, grads, buffers)
 
 
 def parameter_count(model: nn.Module | None) -> int:

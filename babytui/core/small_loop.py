@@ -12,6 +12,7 @@ from torch import nn
 from .control import Clock, Control
 from .errors import DivergedError
 from .events import Event, Finished, Note, RunStarted
+from .health import HealthWatch
 from .notebook import fmt, parameter_count, snapshot
 from .settings import Settings
 from .train import LOG_INTERVAL, log_steps
@@ -37,7 +38,7 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
     total = epochs * len(batches)
     if s.max_steps:
         total = min(total, s.max_steps)
-    yield RunStarted(lesson.number, "cpu", epochs, len(batches), total, parameter_count(model))
+    yield RunStarted(lesson.number, "cpu", epochs, len(batches), total, parameter_count(model), settings=s)
     goal = lesson.goal(s)
 
     with torch.no_grad():
@@ -53,6 +54,7 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
     last_log = time.perf_counter()
     pending: list[torch.Tensor] = []
     stopped = False
+    watch = HealthWatch(model, loss_fn, lesson)
     for epoch in range(1, epochs + 1):
         for batch in batches:
             if step >= total:
@@ -60,6 +62,8 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
             if not clock.wait_turn(control):
                 stopped = True
                 break
+            # a health check on the updates whose outputs are shown
+            probe = watch.begin() if note_due(step + 1, total) or control.paused else None
             optimizer.zero_grad()
             outputs = model(inputs[batch])
             loss = lesson.loss(loss_fn, outputs, targets[batch], s)
@@ -69,8 +73,10 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
             optimizer.step()
             step += 1
             value = loss.item()  # a CPU tensor of one number: no device sync to avoid here
+            if probe is not None:
+                yield watch.end(probe, step, loss)
             if not math.isfinite(value):
-                raise DivergedError(step, value, s.lr)
+                raise DivergedError(step, value, s.lr, watch.blame(step))
             pending.append(loss.detach())
             if note_due(step, total) or control.paused:
                 with torch.no_grad():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -19,6 +19,7 @@ from .datasets import ImageData, normalize
 from .device import resolve_device
 from .errors import DivergedError, RunError
 from .events import EpochEnded, Event, Finished, Note, RunStarted, StepLogged
+from .health import HealthWatch
 from .notebook import parameter_count, snapshot
 from .scoring import evaluate, predictions
 from .settings import Settings
@@ -36,6 +37,9 @@ CHECKPOINT_INTERVAL = 5.0
 benchmarks/checkpoint_cost.py: a checkpoint takes 10-40 ms (its fsync mostly), under 1% of 5 s even on a busy machine."""
 CHECKPOINT_SHARE = 0.01
 """The most of the training time checkpoints may take: on a slow disk they come less often."""
+EARLY_REPORTS = 32
+"""The first updates are each reported: a too large learning rate blows up within a few, and the
+gradients noted then tell which layer went first."""
 
 
 def train(
@@ -64,13 +68,16 @@ def train(
 
 
 def log_steps(
-    pending: list[torch.Tensor], epoch: int, step: int, total: int, clock: Clock, batch_size: int, lr: float
+    pending: list[torch.Tensor], epoch: int, step: int, total: int, clock: Clock, batch_size: int, lr: float,
+    blame: Callable[[int], str] | None = None,
 ) -> StepLogged:
-    """One StepLogged for the losses since the last one (one device sync); DivergedError on NaN or inf."""
+    """One StepLogged for the losses since the last one (one device sync); DivergedError on NaN or inf,
+    naming what `blame(step)` says blew up first."""
     losses = torch.stack(pending).tolist()
     for i, value in enumerate(losses):
         if not math.isfinite(value):
-            raise DivergedError(step - len(losses) + 1 + i, value, lr)
+            at = step - len(losses) + 1 + i
+            raise DivergedError(at, value, lr, blame(at) if blame is not None else "")
     elapsed = max(clock.seconds, 1e-9)
     rate = step / elapsed
     eta = (total - step) / rate if rate > 0 else 0.0
@@ -85,9 +92,15 @@ class Pace:
         self.last_log = self.last_snapshot = self.last_checkpoint = now
         self.checkpoint_cost = 0.0
         """Seconds the last mid-epoch checkpoint took, saving included."""
+        self.early = EARLY_REPORTS
+        """Reports still to make after every update, at the start."""
 
     def log_due(self, control: Control) -> bool:
-        """True when the losses since the last report are due (always while paused: every step shows)."""
+        """True when the losses since the last report are due (always while paused, and for the first
+        updates: every step shows)."""
+        if self.early > 0:
+            self.early -= 1
+            return True
         return time.perf_counter() - self.last_log >= LOG_INTERVAL or control.paused
 
     def snapshot_due(self, control: Control) -> bool:
@@ -127,9 +140,12 @@ def train_images(
         clock = Clock(already=seconds)  # the time already trained counts
     yield RunStarted(
         lesson.number, str(device), s.epochs, steps_per_epoch, total, parameter_count(model),
-        data.name, data.classes, n, len(data.test_images),
+        data.name, data.classes, n, len(data.test_images), settings=s,
     )
     yield snapshot(model, state.step, "start")
+    with clock.left_out():
+        yield predictions(model, data, state.step)  # the test images from the start: the inside view picks from them
+    watch = HealthWatch(model, loss_fn, lesson, classes=num_classes)
 
     def save(reason: str):
         return checkpoint.capture(reason, lesson, state, steps_per_epoch, model, optimizer, shuffle, device, clock.seconds)
@@ -153,14 +169,18 @@ def train_images(
                 break
             inputs = normalize(data.train_images[idx])  # (B, 3, 32, 32) floats in [-1, 1]
             labels = data.train_labels[idx]  # (B,)
+            probe = watch.begin() if watch.due else None  # a health check traces this one update
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(inputs), labels)
             loss.backward()
             optimizer.step()
             state.step += 1
             state.epoch_losses.append(loss.detach())  # no .item() here: it would wait for the device every step
+            if probe is not None:
+                yield watch.end(probe, state.step, loss)
             if pace.log_due(control):
-                yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr)
+                watch.note(state.step)
+                yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr, watch.blame)
                 logged, pace.last_log = len(state.epoch_losses), time.perf_counter()
                 if pace.snapshot_due(control):
                     yield snapshot(model, state.step, "live")
@@ -172,7 +192,7 @@ def train_images(
                     pace.last_checkpoint = time.perf_counter()
                     pace.checkpoint_cost = pace.last_checkpoint - saving
         if logged < len(state.epoch_losses):
-            yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr)
+            yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr, watch.blame)
             pace.last_log = time.perf_counter()
         with clock.left_out():  # scoring, pictures and checkpoints are not training time
             finished_epoch = len(state.epoch_losses) == steps_per_epoch

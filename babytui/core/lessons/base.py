@@ -50,6 +50,10 @@ class Lesson:
         """A freshly initialised model for these settings (call after seeding); None for no model."""
         return None
 
+    def input_shape(self, settings: Settings) -> tuple[int, ...] | None:
+        """The shape of one input to the model, batch left out; None for no model."""
+        return None
+
     def run(
         self,
         settings: Settings,

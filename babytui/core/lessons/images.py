@@ -44,6 +44,10 @@ class ImageLesson(Lesson):
         """The network for these settings and this many classes (call after seeding)."""
         return self.model(**self.model_kwargs(settings), num_classes=num_classes)
 
+    def input_shape(self, settings: Settings) -> tuple[int, ...]:
+        """One picture: 3 colour channels of 32x32 pixels."""
+        return (3, 32, 32)
+
     def load_data(self, settings: Settings, progress: ProgressCallback | None = None) -> ImageData:
         """The dataset the settings name, on their device; `progress` hears a download or a folder read."""
         from ..datasets import load_images

@@ -38,7 +38,7 @@ def predict(lesson: SmallLesson, settings: Settings, *, input_grad: bool = False
 
     model = lesson.build_model(settings)
     inputs, targets = lesson.data(settings)
-    yield RunStarted(lesson.number, "cpu", 0, 0, 0, parameter_count(model))
+    yield RunStarted(lesson.number, "cpu", 0, 0, 0, parameter_count(model), settings=settings)
     yield snapshot(model, 0, "start")
     if input_grad:
         inputs.requires_grad_(True)

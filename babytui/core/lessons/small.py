@@ -56,6 +56,10 @@ class SmallLesson(Lesson):
 
         return nn.Linear(len(settings.x) if self.single else len(BATCH_INPUTS[0]), 1)
 
+    def input_shape(self, settings: Settings) -> tuple[int, ...]:
+        """One sample: its features."""
+        return (len(settings.x) if self.single else len(BATCH_INPUTS[0]),)
+
     def epochs(self, s: Settings) -> int:
         """Passes over the samples."""
         return s.epochs

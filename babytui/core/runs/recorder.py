@@ -104,6 +104,7 @@ class Recorder:
         elif isinstance(event, RunStarted):
             record = {
                 "type": "start", "time": time.time(), "device": event.device, "dataset": event.dataset,
+                "classes": list(event.classes),
                 "epochs": event.epochs, "steps_per_epoch": event.steps_per_epoch, "total_steps": event.total_steps,
                 "parameters": event.parameters, "babytui": _babytui_version(),
             }

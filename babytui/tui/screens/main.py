@@ -31,8 +31,8 @@ from ..widgets.status_line import StatusLine
 from ..widgets.workspace import Workspace
 from .run_keys import RunKeys
 
-VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix")
-"""What keys 1-5 show."""
+VIEW_TITLES = ("Log", "Loss plot", "Weights", "Predictions", "Confusion matrix", "Inside the network", "Training health", "Layers (architecture card)")
+"""What keys 1-8 show."""
 SAVE_DELAY = 1.0
 """Seconds after the last change before the preferences file is written."""
 
@@ -54,7 +54,7 @@ class MainScreen(RunKeys, Screen):
         Binding("left_square_bracket,ctrl+up", "previous_lesson", "Previous", show=False),
         Binding("right_square_bracket,ctrl+down", "next_lesson", "Next", show=False),
         Binding("R", "app.runs", "Runs", show=False),
-        Binding("0,alt+0", "show_lesson_page", "Pages", key_display="0-5"),
+        Binding("0,alt+0", "show_lesson_page", "Pages", key_display="0-8"),
         *(Binding(f"{n},alt+{n}", f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("z", "zoom_output", "Zoom", show=False),
     ]
@@ -149,7 +149,7 @@ class MainScreen(RunKeys, Screen):
         self.query_one(SettingsForm).focus()
 
     def action_show_view(self, index: int) -> None:
-        """Show an output tab (keys 1-5: log, loss, weights, predictions, confusion)."""
+        """Show an output tab (keys 1-8: log, loss, weights, predictions, confusion, inside, health, layers)."""
         self.query_one(Workspace).show_view(VIEW_TABS[index])
 
     def action_zoom_output(self) -> None:
@@ -217,6 +217,7 @@ class MainScreen(RunKeys, Screen):
             return
         self.keep_typed(message.lesson, message.values)
         self.settings[message.lesson] = message.settings
+        self.query_one(OutputArea).show_settings(self.lesson, message.settings)
         if message.settings is not None:
             self.device = message.values.get("device", self.device)
             self.dataset = message.values.get("dataset", self.dataset)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
-from babytui.core.events import Finished, Note, RunStarted, Warned
+from babytui.core.events import Finished, HealthChecked, Note, RunStarted, Warned
 from babytui.core.formatting import plural
 
 from ..run_log import RunFailed
@@ -88,6 +88,10 @@ class NotebookLog(RichLog):
         elif isinstance(event, Warned):
             self.add(Text(event.topic, style=f"bold {self._colour('warning')}"))
             self.add(Text(event.message))
+        elif isinstance(event, HealthChecked) and event.news:
+            self.add(Text(f"health (step {event.step:,})", style=f"bold {self._colour('warning')}"))
+            for sentence in event.news:
+                self.add(Text(sentence))
         elif isinstance(event, Finished):
             self.add(Text(result_line(event), style=f"bold {self._colour('success')}"))
         elif isinstance(event, RunFailed):

@@ -14,7 +14,11 @@ from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
 from ..run_log import RunLog
+from .architecture_card import ArchitectureCard
 from .confusion_matrix import ConfusionMatrix
+from .health_line import HealthLine
+from .health_view import HealthView
+from .inside_view import InsideView
 from .loss_plot import LossPlot
 from .notebook_log import NotebookLog
 from .prediction_grid import PredictionGrid
@@ -22,8 +26,8 @@ from .weight_inspector import WeightInspector
 
 LESSON_TAB = "tab-lesson"
 """The tab of the lesson page (key 0)."""
-VIEW_TABS = ("tab-log", "tab-loss", "tab-weights", "tab-predictions", "tab-confusion")
-"""The views' tabs in order: keys 1-5 show them."""
+VIEW_TABS = ("tab-log", "tab-loss", "tab-weights", "tab-predictions", "tab-confusion", "tab-inside", "tab-health", "tab-layers")
+"""The views' tabs in order: keys 1-8 show them."""
 
 
 class OutputArea(Vertical):
@@ -59,6 +63,13 @@ class OutputArea(Vertical):
                 yield PredictionGrid()
             with TabPane("Confusion", id="tab-confusion"):
                 yield ConfusionMatrix()
+            with TabPane("Inside", id="tab-inside"):
+                yield InsideView()
+            with TabPane("Health", id="tab-health"):
+                yield HealthView()
+            with TabPane("Layers", id="tab-layers"):
+                yield ArchitectureCard()
+        yield HealthLine()
 
     def on_mount(self) -> None:
         """Find the views composed inside."""
@@ -114,6 +125,14 @@ class OutputArea(Vertical):
             view.focus()
         elif view.query("DataTable"):
             view.query_one("DataTable").focus()
+
+    def show_settings(self, lesson: Any, settings: Any) -> None:
+        """The lesson shown and its settings (None while one is bad): the architecture card follows them."""
+        self.query_one(ArchitectureCard).show_for(lesson, settings)
+
+    def on_prediction_grid_picked(self, message: PredictionGrid.Picked) -> None:
+        """A test image picked on the grid is the one the inside view looks at."""
+        self.query_one(InsideView).pick(message.index)
 
     def set_lesson_tab(self, shown: bool) -> None:
         """Show the lesson tab (a narrow screen) or hide it (the lesson page stands beside the views)."""

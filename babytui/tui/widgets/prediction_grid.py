@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
@@ -9,6 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.color import Color
+from textual.message import Message
 from textual.widget import Widget
 
 from babytui.core.events import Predictions, RunStarted
@@ -38,6 +40,13 @@ class PredictionGrid(Widget, can_focus=True):
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
     ]
+
+    @dataclass
+    class Picked(Message):
+        """Enter picked a test image: the inside view (6) looks at it."""
+
+        index: int
+        """The image's place in the predictions."""
 
     DEFAULT_CSS = """
     PredictionGrid {
@@ -231,7 +240,7 @@ class PredictionGrid(Widget, can_focus=True):
     def _detail(self, index: int) -> list[Text]:
         """The selected image's three most likely classes, with bars."""
         true = int(self.labels[index])
-        lines = [Text.assemble(("Test image ", ""), (f"#{index}", "bold"), f": truly {self.class_name(true)}; the model says")]
+        lines = [Text.assemble(("Test image ", ""), (f"#{index}", "bold"), f": truly {self.class_name(true)}; the model says", ("   (6: inside the network)", "dim"))]
         for cls, p in top_k(self.probabilities[index], 3):
             bar = "█" * round(p * 20)
             style = self._style("success" if cls == true else "error" if cls == self.predicted[index] else "text")
@@ -262,8 +271,11 @@ class PredictionGrid(Widget, can_focus=True):
         self.refresh()
 
     def action_toggle_detail(self) -> None:
-        """Show or hide the selected image's top-3 classes."""
+        """Show or hide the selected image's top-3 classes; the image is picked for the inside view."""
         self.detail = not self.detail
+        shown = self.shown
+        if self.detail and self.cursor < len(shown):
+            self.post_message(self.Picked(shown[self.cursor]))
         self.refresh()
 
     def action_move(self, dx: int, dy: int) -> None:
