@@ -265,7 +265,7 @@ def network_look(model: nn.Module, lesson: Lesson, settings: Settings, step: int
 
 def load_picture(path: str | Path) -> torch.Tensor:
     """A picture file of any size or mode as uint8 (3, 32, 32), decoded as the folder dataset does."""
-    from .datasets.folder import read_image
+    from .datasets.folder import MAX_DECODE_PIXELS, read_image
 
     shown = printable(str(path))
     p = Path(path).expanduser()
@@ -276,7 +276,9 @@ def load_picture(path: str | Path) -> torch.Tensor:
     if p.is_dir():
         raise BabytuiError(f"{shown} is a folder, not a picture")
     pixels = read_image(str(p))
-    if pixels is None:
+    if pixels == "too large":
+        raise BabytuiError(f"{shown} is too large to decode (over {MAX_DECODE_PIXELS // 1_000_000} megapixels)")
+    if isinstance(pixels, str):  # "damaged" or "unreadable"
         raise BabytuiError(f"{shown} cannot be read as a picture (not an image file, or damaged)")
     return torch.frombuffer(bytearray(pixels), dtype=torch.uint8).view(32, 32, 3).permute(2, 0, 1).contiguous()
 
