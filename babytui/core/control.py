@@ -18,9 +18,12 @@ class Control:
         """Stopping to quit: skip scoring the test split at the end, only save the checkpoint."""
         self.waited = 0.0
         """Seconds the loop has spent held by a pause: left out of its training time."""
+        self.planned_lrs: dict[int, float] = {}
+        """lr changes to make when the run has done so many updates (a resumed run replays its own)."""
         self._cond = threading.Condition()
         self._paused = False
         self._steps_allowed = 0
+        self._lr_request: float | None = None
 
     @property
     def paused(self) -> bool:
@@ -60,6 +63,25 @@ class Control:
             self._paused = True
             self._steps_allowed += count
             self._cond.notify_all()
+
+    def set_lr(self, lr: float) -> None:
+        """Ask the run to use this lr setting from its next batch on (image lessons)."""
+        with self._cond:
+            self._lr_request = lr
+
+    def lr_change(self, step: int) -> float | None:
+        """The lr setting to switch to before the next batch, `step` updates done; None to keep it.
+
+        Asked for with `set_lr` since the last batch, or planned for this step.
+        """
+        if self._lr_request is not None:  # a plain read each batch; the lock only when there is one
+            with self._cond:
+                lr, self._lr_request = self._lr_request, None
+            if lr is not None:
+                return lr
+        if self.planned_lrs:
+            return self.planned_lrs.pop(step, None)
+        return None
 
     def wait_turn(self) -> bool:
         """Block while paused; True when the next batch may run, False when stopped."""

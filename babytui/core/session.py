@@ -52,6 +52,7 @@ class Session:
         progress: ProgressCallback | None = None,
         store: RunStore | None = None,
         data: ImageData | None = None,
+        range_test: bool = False,
     ) -> None:
         self.lesson = lesson
         """The lesson run."""
@@ -69,6 +70,8 @@ class Session:
         """Where runs are saved (None: the default store)."""
         self.data = data
         """The dataset, when the caller has it already (tests); else loaded here."""
+        self.range_test = range_test
+        """Run an LR range test with these settings instead of training (never saved)."""
         self.checkpoint: dict[str, Any] | None = None
         """The state a resumed run goes on from, once read."""
         self.run_id: str | None = None
@@ -112,6 +115,30 @@ class Session:
 
         return self.lesson.load_data(self.settings, progress=loading)
 
+    def _replay_lr_changes(self) -> None:
+        """The lr changes the run made after its checkpoint are made again, at the same steps."""
+        assert self.resume is not None and self.checkpoint is not None
+        step = int(self.checkpoint["step"])
+        for change in self.resume.metrics().lr_changes:
+            if change["step"] >= step:  # a change at the checkpoint's step came after it was taken
+                self.control.planned_lrs[change["step"]] = change["lr"]
+
+    def _range_test(self, data: ImageData | None) -> Iterator[Event]:
+        """An LR range test of the lesson's network, optimizer and batch size (nothing saved)."""
+        from .lr_range import range_test
+
+        if not self.lesson.is_image or data is None:
+            raise RunError(f"lesson {self.lesson.number} does not train on images: an LR range test needs an image lesson")
+        try:
+            for event in range_test(self.lesson, self.settings, self.control, data):
+                if isinstance(event, Finished):
+                    self.result = event
+                yield event
+        except BabytuiError:
+            raise
+        except Exception as exc:
+            raise BabytuiError(failure_message(exc, self.settings)) from None
+
     def _open_record(self) -> tuple[Recorder | None, str | None]:
         """The recorder of this run, or (None, why) when a new run cannot be saved: it trains unsaved."""
         from .runs import Recorder
@@ -131,9 +158,13 @@ class Session:
 
         if self.resume is not None:
             self.checkpoint = self.resume.checkpoint(self.lesson)
+            self._replay_lr_changes()
         data = self._load_data()  # first: a dataset that won't load leaves no saved run behind
         if self.control.stopped:
             raise LoadCancelled("stopped before training began")
+        if self.range_test:
+            yield from self._range_test(data)
+            return
         recorder, warning = self._open_record()
         if recorder is not None:
             self.run_id = recorder.run.id

@@ -17,7 +17,13 @@ class Metrics:
     losses: list[tuple[int, float]] = field(default_factory=list)
     """(step, training loss) of every update logged, a resumed part replacing what it redid."""
     epochs: list[dict[str, Any]] = field(default_factory=list)
-    """One record per epoch ended (train_loss, test_loss, test_accuracy...)."""
+    """One record per epoch ended (train_loss, test_loss, test_accuracy, val_loss, val_accuracy...)."""
+    times: list[tuple[int, float]] = field(default_factory=list)
+    """(step, training seconds) at the end of each logged stretch of steps."""
+    lr_changes: list[dict[str, Any]] = field(default_factory=list)
+    """Each change of the lr made while the run went on: step (updates done), lr, previous."""
+    best: dict[str, Any] | None = None
+    """The best epoch restored at the end (epoch, val_accuracy, test_accuracy, last_test_accuracy)."""
     start: dict[str, Any] | None = None
     """The last 'start' record (device, dataset, planned steps)."""
     final: dict[str, Any] | None = None
@@ -63,6 +69,8 @@ def read_metrics(path: Path) -> Metrics:
                 if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
                     metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
                     metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
+                    metrics.times = [t for t in metrics.times if t[0] <= resumed_from]
+                    metrics.lr_changes = [c for c in metrics.lr_changes if c["step"] < resumed_from]
             elif kind == "steps":
                 last_step = int(record.get("step", 0))
                 values = record.get("losses") or []
@@ -71,8 +79,13 @@ def read_metrics(path: Path) -> Metrics:
                 elapsed = float(record.get("elapsed", metrics.elapsed))
                 metrics.losses.extend(losses)
                 metrics.elapsed = elapsed
+                metrics.times.append((last_step, elapsed))
             elif kind == "epoch":
                 metrics.epochs.append(record)
+            elif kind == "lr":
+                metrics.lr_changes.append({"step": int(record["step"]), "lr": float(record["lr"]), "previous": record.get("previous")})
+            elif kind == "best":
+                metrics.best = record
             elif kind == "checkpoint":
                 metrics.checkpoint_step = record.get("step")
             elif kind == "final":
