@@ -12,10 +12,13 @@ from .parser import EXIT_FAILED, EXIT_USAGE, UsageError, build_parser
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `babytui` console script."""
-    from . import data, export, lessons, runs, train
+    from . import data, export, lessons, range_test, runs, train
 
     args = build_parser().parse_args(argv)
-    commands = {"lessons": lessons.run, "export": export.run, "data": data.run, "runs": runs.run, "train": train.run}
+    commands = {
+        "lessons": lessons.run, "export": export.run, "data": data.run, "runs": runs.run, "train": train.run,
+        "range-test": range_test.run,
+    }
     try:
         if args.command is None:
             from ..tui.app import run_app

@@ -1,4 +1,4 @@
-"""The command line: `babytui` alone opens the app; `lessons`, `train`, `export`, `data` and `runs` run headless."""
+"""The command line: `babytui` alone opens the app; `lessons`, `train`, `range-test`, `export`, `data` and `runs` run headless."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ..core.lessons import LESSONS
 
     parser = _Parser(prog="babytui", description="Learn PyTorch by doing, in the terminal.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,runs,export,data}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,range-test,runs,export,data}")
     sub.add_parser("lessons", help=f"list the {len(LESSONS)} lessons and their settings")
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")
     add_settings(train, lesson_required=False)
@@ -65,8 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", metavar="RUN",
         help="go on with a stopped or crashed run (its id or a unique start of it) from its last checkpoint",
     )
-    runs = sub.add_parser("runs", help="list the saved runs; `babytui runs rm RUN` deletes one")
+    range_test = sub.add_parser(
+        "range-test", help="an LR range test of an image lesson: the loss as the lr grows each batch, and a suggested lr"
+    )
+    add_settings(range_test)
+    range_test.add_argument("--json", action="store_true", help="print the curve and the suggestion as one JSON object")
+    runs = sub.add_parser("runs", help="list the saved runs; `--compare A B ...` sets runs side by side; `rm RUN` deletes one")
     runs.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="write the runs as CSV to FILE (or stdout)")
+    runs.add_argument(
+        "--compare", nargs="+", metavar="RUN",
+        help="two or more runs (ids or unique starts) side by side: the settings that differ, and their results",
+    )
+    runs.add_argument("--json", action="store_true", help="with --compare: print the comparison as one JSON object")
     runs_sub = runs.add_subparsers(dest="runs_command", parser_class=_Parser, metavar="{rm}")
     rm = runs_sub.add_parser("rm", help="delete a saved run (asks first)")
     rm.add_argument("run", metavar="RUN", help="the run's id or a unique start of it")

@@ -123,9 +123,9 @@ def describe(done: RangeTestDone) -> str:
     why = {"exploded": "the loss exploded", "end": "the lr reached its maximum", "stopped": "it was stopped"}[done.reason]
     lines = [f"{len(done.lrs)} batches in {done.seconds:.1f} s; it ended because {why}"]
     if done.suggestion is None:
-        lines.append("the loss never fell: try a larger range max lr, or more range steps")
+        lines.append("the loss never fell: no lr to suggest (an activation on the output can stop it learning; so can too few range steps)")
     else:
         lines.append(f"suggested lr {done.suggestion:.3g}: where the loss fell fastest")
-    if done.lowest is not None:
+    if done.lowest is not None and done.suggestion is not None:
         lines.append(f"the loss was lowest at lr {done.lowest:.3g}; beyond it, training comes apart")
     return "\n".join(lines)
