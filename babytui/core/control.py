@@ -23,7 +23,7 @@ class Control:
         self._cond = threading.Condition()
         self._paused = False
         self._steps_allowed = 0
-        self._lr_request: float | None = None
+        self._lr_request: tuple[float | None, float | None] | None = None
 
     @property
     def paused(self) -> bool:
@@ -64,21 +64,21 @@ class Control:
             self._steps_allowed += count
             self._cond.notify_all()
 
-    def set_lr(self, lr: float) -> None:
-        """Ask the run to use this lr setting from its next batch on (image lessons)."""
+    def set_lr(self, lr: float | None = None, *, factor: float | None = None) -> None:
+        """Ask the run to use the lr setting `lr` (or its own times `factor`) from its next batch on."""
         with self._cond:
-            self._lr_request = lr
+            self._lr_request = (lr, factor)
 
-    def lr_change(self, step: int) -> float | None:
-        """The lr setting to switch to before the next batch, `step` updates done; None to keep it.
-
-        Asked for with `set_lr` since the last batch, or planned for this step.
+    def lr_change(self, step: int, current: float) -> float | None:
+        """The lr setting to switch to before the next batch, `step` updates done and `current` in
+        force; None to keep it. Asked for with `set_lr` since the last batch, or planned for this step.
         """
         if self._lr_request is not None:  # a plain read each batch; the lock only when there is one
             with self._cond:
-                lr, self._lr_request = self._lr_request, None
-            if lr is not None:
-                return lr
+                request, self._lr_request = self._lr_request, None
+            if request is not None:
+                lr, factor = request
+                return lr if lr is not None else current * (factor or 1.0)
         if self.planned_lrs:
             return self.planned_lrs.pop(step, None)
         return None

@@ -154,7 +154,7 @@ def train_images(
             if not clock.wait_turn(control):
                 stopped = True
                 break
-            new_lr = control.lr_change(state.step)  # asked for while running, or replayed by a resume
+            new_lr = control.lr_change(state.step, steering.base)  # asked for while running, or replayed by a resume
             if new_lr is not None:
                 yield from steering.change(new_lr, state.step)
             inputs = normalize(data.train_images[idx])  # (B, 3, 32, 32) floats in [-1, 1]

@@ -95,7 +95,7 @@ def test_a_second_change_is_relative_to_the_first_and_nothing_changes_without_on
         if isinstance(event, StepLogged):
             lrs[event.step] = event.lr
             if event.step in (3, 6):
-                control.set_lr(lrs[event.step] / 2)
+                control.set_lr(factor=0.5)  # the - key: half the lr in force
     assert lrs[1] == lrs[3] == 0.1 and lrs[4] == lrs[6] == 0.05 and lrs[7] == lrs[10] == 0.025
 
 

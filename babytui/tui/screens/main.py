@@ -15,13 +15,14 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from babytui.core.datasets import DATASETS
-from babytui.core.events import Finished, RunStarted
+from babytui.core.events import Finished, LrChanged, RangeTestDone, RunStarted
 from babytui.core.formatting import short_result
 from babytui.core.lessons import LESSONS, Lesson, lesson_range
 from babytui.core.settings import FIELDS
 
 from ..controller import RunController
 from ..core_bridge import load_core, render_code
+from ..lr_tools import LrTools
 from ..widgets.control_bar import ControlBar
 from ..widgets.lesson_pane import LessonPane
 from ..widgets.output_area import VIEW_TABS, OutputArea
@@ -59,6 +60,10 @@ class MainScreen(Screen):
         Binding("R", "app.runs", "Runs", show=False),
         *(Binding(str(n), f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("z", "zoom_output", "Zoom views", show=False),
+        Binding("t", "range_test", "LR range test", show=False),
+        Binding("u", "use_suggested_lr", "Use suggested lr", show=False),
+        Binding("plus,equals_sign", "lr_times(2.0)", "lr x2", show=False),
+        Binding("minus", "lr_times(0.5)", "lr /2", show=False),
     ]
 
     @dataclass
@@ -86,6 +91,8 @@ class MainScreen(Screen):
         """True once torch and the training loop are imported."""
         self.run = RunController(self)
         """The run in progress, if any."""
+        self.lr_tools = LrTools(self)
+        """The range test, the lr changed while running, the planned schedule, the saved ghost."""
         self._queued: tuple[Any, ...] | None = None  # a run asked for while torch was still loading
 
     @property
@@ -119,6 +126,7 @@ class MainScreen(Screen):
         self.query_one(LessonPane).show_lesson(self.lesson)
         self.show_where()
         self.call_after_refresh(self.load_core)
+        self.lr_tools.load_ghost(self.lesson)
 
     @work(thread=True, exit_on_error=False, group="core")
     def load_core(self) -> None:
@@ -146,6 +154,7 @@ class MainScreen(Screen):
         if not self.run.running:
             self.query_one(StatusLine).reset()
             self.show_where()
+        self.lr_tools.load_ghost(lesson)
 
     def form_values(self, lesson: Lesson) -> dict[str, str]:
         """The text to put in a lesson's form: as last typed, with the chosen device and dataset."""
@@ -180,7 +189,25 @@ class MainScreen(Screen):
             self.query_one(LessonPane).show_code(render_code(self.lesson, message.settings))
             if not self.run.running:
                 self.show_where()
+        self.lr_tools.show_plan(self.lesson, message.settings)
         self.update_controls()
+
+    def on_input_submitted(self, message: Any) -> None:
+        """Enter in the lr field while a run goes on gives the run that lr from its next batch."""
+        if getattr(message.input, "id", None) == "field-lr" and self.run.running:
+            self.lr_tools.submitted(message.value)
+
+    def action_range_test(self) -> None:
+        """Run an LR range test of this lesson with its settings."""
+        self.lr_tools.range_test()
+
+    def action_use_suggested_lr(self) -> None:
+        """Put the range test's suggested lr in the form."""
+        self.lr_tools.use_suggestion()
+
+    def action_lr_times(self, factor: float) -> None:
+        """Double (or halve) the lr of the run in progress from its next batch."""
+        self.lr_tools.nudge(factor)
 
     def update_controls(self) -> None:
         """Enable the buttons that make sense now."""
@@ -289,6 +316,8 @@ class MainScreen(Screen):
         """Route one core event to the status line, the views and the sidebar."""
         self.query_one(StatusLine).handle(event)
         self.query_one(OutputArea).handle(event)
+        if isinstance(event, (LrChanged, RangeTestDone)):
+            self.lr_tools.handle_event(event)
         if isinstance(event, Finished):
             self.query_one(LessonSidebar).set_result(event.lesson, "•" if event.stopped else "✓", result_text(event))
         elif isinstance(event, RunStarted):
