@@ -65,8 +65,15 @@ class Control:
             self._cond.notify_all()
 
     def set_lr(self, lr: float | None = None, *, factor: float | None = None) -> None:
-        """Ask the run to use the lr setting `lr` (or its own times `factor`) from its next batch on."""
+        """Ask the run to use the lr setting `lr` (or its own times `factor`) from its next batch on.
+
+        Factors asked for before the next batch add up: - pressed twice quarters the lr.
+        """
         with self._cond:
+            pending = self._lr_request
+            if lr is None and factor is not None and pending is not None:
+                before, before_factor = pending
+                lr, factor = (before * factor, None) if before is not None else (None, (before_factor or 1.0) * factor)
             self._lr_request = (lr, factor)
 
     def lr_change(self, step: int, current: float) -> float | None:

@@ -226,9 +226,9 @@ def step_ticks(right: float, count: int = 5) -> list[int]:
 
 
 def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Ticks at whole powers of ten between log10 values `low` and `high`, labelled 1e-4, 0.01, 1..."""
+    """Ticks at whole powers of ten between log10 values `low` and `high`, labelled 1e-4, 0.01, 1, 100."""
     ticks = list(range(math.ceil(low - 1e-9), math.floor(high + 1e-9) + 1)) or [round(low)]
-    return [float(t) for t in ticks], [f"{10.0 ** t:g}" for t in ticks]
+    return [float(t) for t in ticks], [f"1e{t}" if abs(t) > 2 else f"{10.0 ** t:g}" for t in ticks]
 
 
 @dataclass
@@ -292,16 +292,25 @@ def draw_plan(plt: Any, epochs: Sequence[float], lrs: Sequence[float], colours: 
 
 def draw_runs(
     plt: Any, series: Sequence[tuple[str, Sequence[float], Sequence[float]]], width: int, *,
-    xlabel: str, ylabel: str, smoothing: float | None = None, colours: PlotColours | None = None,
+    xlabel: str, ylabel: str, smoothing: float | None = None, points: bool = False, colours: PlotColours | None = None,
 ) -> None:
-    """Several runs' curves on one plot, each (label, xs, ys), smoothed alike, in the runs' colours."""
+    """Several runs' curves on one plot, each (label, xs, ys), smoothed alike, in the runs' colours;
+    `points` marks each value too (a result per epoch)."""
     colours = colours or PlotColours()
     plt.clear_data()
+    right = 0.0
     for i, (label, xs, ys) in enumerate(series):
         if not len(xs):
             continue
+        colour = colours.runs[i % len(colours.runs)]
         shown = ys if smoothing == 0 or len(ys) < 3 else smooth(ys, alpha_of(smoothing, len(ys)))
         px, py = downsample(xs, shown, max(10, width - 12))
-        plt.plot(px.tolist(), py.tolist(), color=colours.runs[i % len(colours.runs)], marker="braille", label=label)
+        plt.plot(px.tolist(), py.tolist(), color=colour, marker="braille", label=label)
+        if points:
+            plt.scatter(px.tolist(), py.tolist(), color=colour, marker="●")
+        right = max(right, float(px[-1]))
+    if xlabel == "step" and right >= 1:
+        ticks = step_ticks(right)
+        plt.xticks(ticks, [f"{t:,}" for t in ticks])
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)

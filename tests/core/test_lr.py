@@ -99,6 +99,16 @@ def test_a_second_change_is_relative_to_the_first_and_nothing_changes_without_on
     assert lrs[1] == lrs[3] == 0.1 and lrs[4] == lrs[6] == 0.05 and lrs[7] == lrs[10] == 0.025
 
 
+def test_factors_asked_for_between_two_batches_add_up() -> None:
+    control = Control()
+    control.set_lr(factor=0.5)
+    control.set_lr(factor=0.5)
+    assert control.lr_change(0, 0.1) == 0.025 and control.lr_change(1, 0.025) is None
+    control.set_lr(0.2)
+    control.set_lr(factor=2.0)
+    assert control.lr_change(2, 0.025) == 0.4
+
+
 def range_settings(**values):
     lesson = get_lesson(17)
     return lesson, lesson.settings(

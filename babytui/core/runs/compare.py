@@ -152,7 +152,7 @@ def compare(runs: list[Run]) -> Comparison:
         row, metrics = run.summary(), run.metrics()
         compared.append(
             Compared(
-                run.id, lesson.number, row.status, row.epochs or len(metrics.epochs), row.steps, row.seconds, row.device,
+                run.id, lesson.number, row.status, row.epochs, row.steps, row.seconds, row.device,
                 results(metrics, row.test_accuracy), (metrics.best or {}).get("epoch"), len(metrics.lr_changes),
             )
         )

@@ -150,7 +150,7 @@ class RunsScreen(Screen[Any]):
         self.query_one("#runs").border_title = "Runs"
         table = self.query_one(DataTable)
         for title in COLUMNS:
-            table.add_column(title, key=title or "mark")
+            table.add_column(title, key=title or "mark", width=None if title else 4)
         self.load_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
@@ -267,7 +267,7 @@ class RunsScreen(Screen[Any]):
         ]
         smoothing = self.smoothing if self.metric == "loss" else 0.0
         xlabel = "training seconds" if self.x_axis == "time" else self.x_axis
-        draw_runs(plt, shown, max(20, plot.size.width or 80), xlabel=xlabel, ylabel=label, smoothing=smoothing)
+        draw_runs(plt, shown, max(20, plot.size.width or 80), xlabel=xlabel, ylabel=label, smoothing=smoothing, points=self.metric != "loss")
         plot.refresh()
 
     @work(thread=True, exit_on_error=False, group="runs-series")
