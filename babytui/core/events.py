@@ -272,7 +272,7 @@ class RangeTestDone:
     losses: tuple[float, ...]
     """Each batch's loss."""
     smoothed: tuple[float, ...]
-    """The losses smoothed (a bias-corrected moving average), what the suggestion reads."""
+    """The losses smoothed (a centred average, without lag): what the suggestion reads."""
     suggestion: float | None
     """The lr where the smoothed loss falls fastest, None when it never fell."""
     lowest: float | None

@@ -4,6 +4,9 @@ Leslie Smith's test ("Cyclical Learning Rates for Training Neural Networks", 201
 starts tiny and is multiplied by the same factor every batch; the loss first stays put, then
 falls, then explodes, and the test stops there. The lr where the smoothed loss falls fastest
 (against log lr) is a good lr to train with, and a good peak for a one-cycle schedule.
+
+While it runs, a moving average decides when the loss has exploded; it lags behind the lr, so
+the suggestion is read afterwards from a centred average of the whole curve, which does not.
 """
 
 from __future__ import annotations
@@ -93,26 +96,44 @@ def range_test(lesson: ImageLesson, s: Settings, control: Control, data: ImageDa
         lowest = min(lowest, smoothed[-1])
     if reported < len(seen):
         yield RangeTestLogged(len(seen), len(lrs), tuple(seen[reported:]), tuple(losses[reported:]))
-    suggestion, low = suggest(seen, smoothed)
-    done = RangeTestDone(tuple(seen), tuple(losses), tuple(smoothed), suggestion, low, reason, time.perf_counter() - started)
+    curve = centred(losses)
+    suggestion, low = suggest(seen, curve)
+    done = RangeTestDone(tuple(seen), tuple(losses), tuple(curve), suggestion, low, reason, time.perf_counter() - started)
     yield done
     yield Note("LR range test done", describe(done))
+
+
+def centred(values: list[float], half: int | None = None) -> list[float]:
+    """Each value averaged with `half` neighbours on either side (fewer at the ends): no lag.
+
+    `half` defaults to a thirtieth of the curve; values that are not finite count as infinite.
+    """
+    n = len(values)
+    half = max(1, n // 30) if half is None else half
+    clean = [v if math.isfinite(v) else math.inf for v in values]
+    out = []
+    for i in range(n):
+        window = clean[max(0, i - half) : i + half + 1]
+        out.append(sum(window) / len(window))
+    return out
 
 
 def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, float | None]:
     """(the lr where the smoothed loss falls fastest against log10 lr, the lr where it is lowest).
 
-    Only the points before the lowest one count, and not the first tenth (the average is still
-    settling there); None where the loss never fell.
+    The slope at a point is taken over a twentieth of the curve around it; only the points
+    before the lowest one count, and not the first tenth; None where the loss never fell.
     """
     finite = [i for i, v in enumerate(smoothed) if math.isfinite(v)]
     if len(finite) < 5:
         return None, None
     low = min(finite, key=lambda i: smoothed[i])
-    start = max(1, len(smoothed) // 10)
+    reach = max(1, len(smoothed) // 40)
+    start = max(reach, len(smoothed) // 10)
     best, steepest = None, 0.0
-    for i in range(start, low):
-        slope = (smoothed[i + 1] - smoothed[i - 1]) / (math.log10(lrs[i + 1]) - math.log10(lrs[i - 1]))
+    for i in range(start, low - reach + 1):
+        a, b = i - reach, i + reach
+        slope = (smoothed[b] - smoothed[a]) / (math.log10(lrs[b]) - math.log10(lrs[a]))
         if slope < steepest:
             best, steepest = i, slope
     return (None if best is None else lrs[best]), lrs[low]

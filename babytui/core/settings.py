@@ -84,7 +84,7 @@ class Settings:
     """One-cycle: the fraction of the run spent raising the lr to its highest."""
     range_steps: int = 300
     """Batches of an LR range test."""
-    range_min_lr: float = 1e-6
+    range_min_lr: float = 1e-5
     """The lr an LR range test starts from."""
     range_max_lr: float = 10.0
     """The lr an LR range test grows to, unless the loss explodes first."""

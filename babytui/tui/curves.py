@@ -241,6 +241,8 @@ class RangeCurve:
     """Its loss."""
     total: int = 0
     """Batches planned."""
+    smoothed: list[float] = field(default_factory=list)
+    """The curve the suggestion was read from, once the test is done."""
     suggestion: float | None = None
     """The lr it suggests, once done."""
     lowest: float | None = None
@@ -255,7 +257,8 @@ def draw_range(plt: Any, curve: RangeCurve, width: int, colours: PlotColours | N
     """The range test's loss against log10 of the lr, the suggested lr marked."""
     colours = colours or PlotColours()
     plt.clear_data()
-    smoothed = smooth(curve.losses, RANGE_ALPHA)  # the core's smoothing, so the curve is the one it read
+    # while it runs, the core's moving average; once done, the centred curve the suggestion was read from
+    smoothed = curve.smoothed or smooth(curve.losses, RANGE_ALPHA)
     points = [(math.log10(lr), v, m) for lr, v, m in zip(curve.lrs, curve.losses, smoothed) if math.isfinite(m) and lr > 0]
     if not points:
         return

@@ -13,7 +13,7 @@ from babytui.cli import main
 from babytui.core import train as train_module
 from babytui.core.events import LrChanged, Note, RangeTestDone, RangeTestLogged, StepLogged
 from babytui.core.lessons import get_lesson
-from babytui.core.lr_range import range_lrs, suggest
+from babytui.core.lr_range import SMOOTHING, centred, range_lrs, suggest
 from babytui.core.runs import RunStore
 from babytui.core.session import Session
 from babytui.core.train import Control
@@ -124,8 +124,12 @@ def test_the_range_test_grows_the_lr_geometrically_and_stops_when_the_loss_explo
     growth = (1e3 / 1e-3) ** (1 / 399)
     assert done.lrs[0] == 1e-3
     assert all(b / a == pytest.approx(growth, rel=1e-9) for a, b in zip(done.lrs, done.lrs[1:]))
-    last = done.smoothed[-1]
-    assert not math.isfinite(last) or last > 4 * min(done.smoothed[:-1])  # it stopped at the explosion
+    average, ema = 0.0, []  # the moving average the test stops by
+    for i, value in enumerate(done.losses):
+        average = SMOOTHING * average + (1 - SMOOTHING) * value
+        ema.append(average / (1 - SMOOTHING ** (i + 1)))
+    assert not math.isfinite(ema[-1]) or ema[-1] > 4 * min(ema[:-1])  # it stopped at the explosion...
+    assert all(v <= 4 * min(ema[: i + 1]) for i, v in enumerate(ema[:-1]))  # ...and not before
     logged = [lr for e in events if isinstance(e, RangeTestLogged) for lr in e.lrs]
     assert logged == list(done.lrs)  # every batch reported once
     assert RunStore().runs() == []  # a range test is not a run: nothing saved
@@ -151,6 +155,10 @@ def test_the_suggestion_is_where_the_smoothed_loss_falls_fastest() -> None:
     assert suggestion == pytest.approx(1e-2, rel=0.15)
     assert 0.05 < lowest < 0.2
     assert suggest(lrs, [2.0] * 101) == (None, lrs[0])  # flat: nothing to suggest
+    # a centred average has no lag: the noisy curve's suggestion stays where the fall is steepest
+    noisy = [v + 0.05 * math.sin(i * 2.3) for i, v in enumerate(curve)]
+    assert suggest(lrs, centred(noisy))[0] == pytest.approx(1e-2, rel=0.3)
+    assert centred([1.0, 2.0, 3.0, 10.0], half=1) == [1.5, 2.0, 5.0, 6.5]
 
 
 def test_range_test_headless_json(tiny_cifar: Path, capsys) -> None:
@@ -162,7 +170,7 @@ def test_range_test_headless_json(tiny_cifar: Path, capsys) -> None:
     assert {"suggestion", "lowest", "reason", "smoothed"} <= set(result)
     assert main(args[:-1]) == 0
     drawn = capsys.readouterr().out
-    assert "lr (log scale)" in drawn and "1e-6" in drawn and "batches in" in drawn
+    assert "lr (log scale)" in drawn and "1e-5" in drawn and "batches in" in drawn
 
 
 def test_range_test_of_a_small_lesson_is_refused(capsys) -> None:

@@ -146,7 +146,9 @@ class LossPlot(Vertical, can_focus=True):
             self.range.lrs.extend(event.lrs)
             self.range.losses.extend(event.losses)
         elif isinstance(event, RangeTestDone):
-            self.range = RangeCurve(list(event.lrs), list(event.losses), len(event.lrs), event.suggestion, event.lowest, True, event.reason)
+            self.range = RangeCurve(
+                list(event.lrs), list(event.losses), len(event.lrs), list(event.smoothed), event.suggestion, event.lowest, True, event.reason
+            )
         else:
             return
         self._dirty = True
