@@ -161,6 +161,10 @@ async def test_three_runs_compared_side_by_side_reading_metrics_off_the_interfac
         assert screen.x_axis == "time"
         await pilot.press("m")
         assert screen.smoothing == 0.0
+        await pilot.press("c")  # the table out of the way, on a small terminal
+        assert not comparison.display and comparison.comparison is not None
+        await pilot.press("c")
+        assert comparison.display
         await pilot.press("up", "space")  # unmark one: two left, still compared
         await wait_until(pilot, lambda: comparison.comparison is not None and len(comparison.comparison.runs) == 2)
         await pilot.press("up", "space")

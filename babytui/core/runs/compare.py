@@ -95,7 +95,7 @@ class Comparison:
         ]
         for key, label, _, unit in METRICS:
             if any(key in r.results for r in self.runs):
-                restored = key in ("test_accuracy", "test_loss")
+                restored = key == "test_accuracy"
                 rows.append((label, [_cell(r.results.get(key), unit, r.restored_epoch if restored else None) for r in self.runs]))
         if any(r.lr_changes for r in self.runs):
             rows.append(("lr changes", [str(r.lr_changes) for r in self.runs]))

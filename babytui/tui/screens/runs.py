@@ -102,7 +102,7 @@ class RunsScreen(Screen[Any]):
 
     DEFAULT_CSS = """
     RunsScreen #runs { border: round $primary; border-title-color: $accent; height: 1fr; }
-    RunsScreen #runs-table { height: auto; max-height: 40%; min-height: 4; }
+    RunsScreen #runs-table { height: auto; max-height: 30%; min-height: 4; }
     RunsScreen #runs-help { height: auto; color: $text-muted; padding: 0 1; }
     RunsScreen #runs-plot { height: 1fr; min-height: 8; }
     """
@@ -114,6 +114,7 @@ class RunsScreen(Screen[Any]):
         Binding("a", "cycle_metric", "Loss/accuracy"),
         Binding("x", "cycle_x", "x: step/epoch/time"),
         Binding("m", "smoothing", "Smoothing"),
+        Binding("c", "toggle_comparison", "Table", show=False),
         Binding("f5,ctrl+r", "reload", "Reload", show=False),
     ]
 
@@ -189,8 +190,8 @@ class RunsScreen(Screen[Any]):
             text = f"No runs saved yet (they go to {root}). Run a lesson and it appears here."
         else:
             text = (
-                "space marks runs to compare (as many as you like); a: loss or accuracy, x: by step, epoch or time, "
-                "m: smoothing; enter resumes a stopped or crashed run; d deletes one; escape closes."
+                "space marks runs to compare (any number); c: their table, a: loss or accuracy, x: by step, epoch "
+                "or time, m: smoothing; enter resumes a stopped or crashed run; d deletes one; escape closes."
             )
         self.query_one("#runs-help", Static).update(text)
         self.compare()
@@ -235,6 +236,12 @@ class RunsScreen(Screen[Any]):
             comparison.show(None)
             return
         comparison.compare(tuple(self.marked), self.root.parent)
+
+    def action_toggle_comparison(self) -> None:
+        """Hide or show the table of the marked runs (the plot gets its room on a small terminal)."""
+        comparison = self.query_one(RunComparison)
+        comparison.hidden_by_user = not comparison.hidden_by_user
+        comparison.show(comparison.comparison)
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         """With nothing marked, the plot follows the cursor."""

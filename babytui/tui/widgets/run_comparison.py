@@ -20,7 +20,7 @@ class RunComparison(DataTable):
     """A row per differing setting and per result, a column per marked run; hidden below two."""
 
     DEFAULT_CSS = """
-    RunComparison { height: auto; max-height: 45%; margin: 1 0 0 0; display: none; }
+    RunComparison { height: auto; max-height: 40%; margin: 1 0 0 0; display: none; }
     """
 
     @dataclass
@@ -40,6 +40,8 @@ class RunComparison(DataTable):
         """The runs shown (or being read)."""
         self.comparison: Any = None
         """The Comparison shown, None when hidden."""
+        self.hidden_by_user = False
+        """True once the c key hid the table (it stays filled, only out of sight)."""
 
     def compare(self, ids: tuple[str, ...], home: Path) -> None:
         """Compare these runs of the store in `home` (read in a thread), then show them."""
@@ -69,7 +71,7 @@ class RunComparison(DataTable):
         """Fill the table with a Comparison (None hides it)."""
         self.comparison = comparison
         self.clear(columns=True)
-        self.display = comparison is not None
+        self.display = comparison is not None and not self.hidden_by_user
         if comparison is None:
             return
         colours = PlotColours().runs
