@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from ..tui.app import run_app
 
-            return run_app()
+            return run_app(args.colors)
         return commands[args.command](args)
     except SettingsError as exc:
         name = FIELDS[exc.field].flag if exc.field in FIELDS else f"--{exc.field}"

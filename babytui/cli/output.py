@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from ..core.errors import BabytuiError
-from ..core.formatting import format_duration
+from ..core.formatting import format_duration, plural
 
 
 def write_new_file(path: str, write) -> None:
@@ -27,7 +27,7 @@ def indent(text: str) -> str:
 
 def result_line(summary: dict[str, Any]) -> str:
     """A run's summary in one line."""
-    parts = [f"lesson {summary['lesson']}", f"{summary['steps']} steps", f"{summary['seconds']:.1f} s"]
+    parts = [f"lesson {summary['lesson']}", plural(summary["steps"], "step"), f"{summary['seconds']:.1f} s"]
     if summary["final_loss"] is not None:
         parts.append(f"final loss {summary['final_loss']:.6g}")
     if summary["test_accuracy"] is not None:

@@ -54,7 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
     """The full command line."""
     from ..core.lessons import LESSONS
 
-    parser = _Parser(prog="babytui", description="Learn PyTorch by doing, in the terminal.")
+    from .. import __version__
+    from ..tui.colors import COLOR_CHOICES, COLORS_ENV
+
+    parser = _Parser(
+        prog="babytui",
+        usage="babytui [--colors DEPTH]\n       babytui {lessons,train,range-test,runs,export,data} ...",
+        description=(
+            "Learn PyTorch by doing, in the terminal. `babytui` alone opens the app (the lessons, "
+            "their settings and live views); the commands below run headless."
+        ),
+        epilog="`babytui COMMAND --help` shows a command's flags. Runs are saved under $BABYTUI_HOME "
+        "(default: the user's data folder); see `babytui runs`.",
+    )
+    parser.add_argument("--version", action="version", version=f"babytui {__version__}")
+    parser.add_argument(
+        "--colors", choices=COLOR_CHOICES, metavar="DEPTH",
+        help=f"the app's colours: {', '.join(COLOR_CHOICES)} (default: ${COLORS_ENV}, else auto: "
+        "truecolor where the terminal says so, at least 256 inside tmux or GNU screen)",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,range-test,runs,export,data}")
     sub.add_parser("lessons", help=f"list the {len(LESSONS)} lessons and their settings")
     train = sub.add_parser("train", help="run a lesson headless: progress on stderr, results on stdout")

@@ -60,6 +60,7 @@ class GracefulStop:
 def _session(args: argparse.Namespace, control, bar):
     """The Session the flags ask for: a new run, or `--resume` going on with a saved one."""
     from ..core.session import RESUME_OVERRIDES, Session
+    from ..core.settings import check_data_root
 
     if args.no_save and args.resume:
         raise UsageError("--resume saves into the run it goes on with; leave out --no-save")
@@ -67,6 +68,7 @@ def _session(args: argparse.Namespace, control, bar):
         if args.lesson is None:
             raise UsageError("the following arguments are required: --lesson (or --resume RUN)")
         lesson, settings = lesson_and_settings(args)
+        check_data_root(lesson.fields, settings)  # a data root that cannot serve is a bad setting: exit 2
         return Session(lesson, settings, control=control, save=not args.no_save, progress=bar)
     given = given_settings(args)
     extra = [FIELDS[name].flag for name in given if name not in RESUME_OVERRIDES]
@@ -77,7 +79,10 @@ def _session(args: argparse.Namespace, control, bar):
             f"--resume goes on with the run's own settings; leave out {', '.join(extra)} "
             f"(only {', '.join(FIELDS[n].flag for n in RESUME_OVERRIDES)} may change)"
         )
-    return Session.resuming(args.resume, given, control=control, progress=bar)
+    session = Session.resuming(args.resume, given, control=control, progress=bar)
+    if "data_root" in given:
+        check_data_root(session.lesson.fields, session.settings)
+    return session
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"babytui: saved run {session.run_id}; go on with: babytui train --resume {session.run_id}", file=sys.stderr)
         else:
             print(f"babytui: saved run {session.run_id}", file=sys.stderr)
-    summary = result.summary()
+    summary = {"run": session.run_id, **result.summary()}  # the run's id (None with --no-save), for --resume and `babytui runs`
     if args.json:
         print(json.dumps(summary))
     else:

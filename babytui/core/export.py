@@ -90,7 +90,11 @@ def evaluate(model, images, labels):
 
 
 # The whole dataset lives on the device as uint8; a batch is a slice of a shuffled index.
-(train_images, train_labels), (test_images, test_labels), num_classes = load_data(args.data_root)
+try:
+    (train_images, train_labels), (test_images, test_labels), num_classes = load_data(args.data_root)
+except OSError as exc:  # no dataset there: one line, not a traceback
+    raise SystemExit(f"cannot read the dataset from {args.data_root}: {exc.strerror or exc}"
+                     f"{f' ({exc.filename})' if exc.filename else ''}; give its folder with --data-root DIR")
 $CARVE
 train_images, train_labels = train_images.to(device), train_labels.to(device)  # (N, 3, 32, 32), (N,)
 test_images, test_labels = test_images.to(device), test_labels.to(device)

@@ -15,7 +15,8 @@ def fmt(t: torch.Tensor | float | None) -> str:
     if isinstance(t, (int, float)):
         return f"{t:.4f}"
     with torch.no_grad():
-        return torch._tensor_str._tensor_str(t.detach().cpu().float(), indent=0).replace("\n ", "\n") + (
+        # indent=0: the rows of a 2-D or 3-D tensor line up under the first, one space in, as print() shows them
+        return torch._tensor_str._tensor_str(t.detach().cpu().float(), indent=0) + (
             f"   shape {tuple(t.shape)}" if t.ndim else ""
         )
 

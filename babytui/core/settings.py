@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .datasets import DATASETS, REGISTRY
@@ -54,6 +56,8 @@ class Settings:
     """Apply the activation to the network's output too, as the tutorial does."""
     first_layer_only: bool = False
     """Give the optimizer only the first layer, the tutorial's slip in lesson 8."""
+    flat_targets: bool = False
+    """Shape lesson 7's targets (B,) as the tutorial does: against (B, 1) outputs the loss broadcasts to (B, B)."""
     conv1_channels: int = 6
     """Feature maps of the first convolution."""
     conv2_channels: int = 20
@@ -266,6 +270,7 @@ FIELDS: dict[str, Field] = {
         Field("activation", "activation", "nonlinearity between layers", _choice("activation", ACTIVATIONS), ACTIVATIONS),
         Field("output_activation", "activation on output", "apply the activation to the output too (the tutorial does)", _bool("output_activation")),
         Field("first_layer_only", "optimize first layer only", "give SGD only the first layer (the tutorial's slip)", _bool("first_layer_only")),
+        Field("flat_targets", "targets as (B,)", "shape the targets (B,) as the tutorial does: against (B, 1) outputs MSELoss broadcasts to (B, B), a wrong loss with no error", _bool("flat_targets")),
         Field("conv1_channels", "conv1 channels", "feature maps of the first convolution", _int("conv1_channels", 1, 256)),
         Field("conv2_channels", "conv2 channels", "feature maps of the second convolution", _int("conv2_channels", 1, 256)),
         Field("validation_size", "validation", "training images held out to choose the best epoch (0: none)", _int("validation_size", 0, 10_000_000)),
@@ -324,3 +329,28 @@ def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any])
     if "dataset" in fields and REGISTRY[settings.dataset].NEEDS_ROOT and not settings.data_root.strip():
         raise SettingsError("data_root", f"the {settings.dataset} dataset needs a data root: the {REGISTRY[settings.dataset].ROOT_HELP}")
     return settings
+
+
+def check_data_root(fields: tuple[str, ...], settings: Settings) -> None:
+    """Check on the disk that the data root can serve the dataset, as typed (a new run, not a saved one).
+
+    Raises SettingsError("data_root", why) for a file, a folder that cannot be read, a missing image
+    folder, or a CIFAR-10 folder that is missing and cannot be made; the default root is not checked.
+    """
+    if "data_root" not in fields or not settings.data_root.strip() or not getattr(REGISTRY[settings.dataset], "ROOT_USED", True):
+        return
+    root = Path(settings.data_root.strip()).expanduser()
+    try:
+        if root.exists():
+            if not root.is_dir():
+                raise SettingsError("data_root", f"{root} is a file, not a folder")
+            if not os.access(root, os.R_OK | os.X_OK):
+                raise SettingsError("data_root", f"{root} cannot be read (permission denied)")
+            return
+        if REGISTRY[settings.dataset].NEEDS_ROOT:
+            raise SettingsError("data_root", f"{root} does not exist: the {REGISTRY[settings.dataset].ROOT_HELP}")
+        parent = next(p for p in root.parents if p.exists())  # the download makes the folders below it
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise SettingsError("data_root", f"{root} does not exist and cannot be made ({parent} is not a writable folder)")
+    except OSError as exc:  # a name too long, a loop of links
+        raise SettingsError("data_root", f"{root}: {exc.strerror or exc}") from None

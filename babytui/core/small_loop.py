@@ -61,7 +61,10 @@ def train_small(lesson: SmallLesson, s: Settings, control: Control) -> Iterator[
                 stopped = True
                 break
             optimizer.zero_grad()
-            loss = lesson.loss(loss_fn, model(inputs[batch]), targets[batch], s)
+            outputs = model(inputs[batch])
+            loss = lesson.loss(loss_fn, outputs, targets[batch], s)
+            if step == 0 and (note := lesson.loss_note(outputs, targets[batch], loss, s)) is not None:
+                yield note
             loss.backward()
             optimizer.step()
             step += 1

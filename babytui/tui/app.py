@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -11,31 +12,18 @@ from textual.screen import Screen
 
 from babytui.core.lessons import LESSONS
 
+from .colors import choose_colors, legible_filter, use_colors
+from .commands import COMMANDS
+from .hangup import Hangup, listen, silence_terminal
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.runs import RunsScreen
 from .widgets.sidebar import LessonSidebar
 
 QUIT_WAIT = 2.0
-"""Seconds quitting waits for a stopped run to write its last checkpoint."""
-COMMANDS = (
-    ("Run", "Run the lesson with these settings", "run"),
-    ("Pause / resume", "Hold the run before its next batch, or let it go on", "pause"),
-    ("Step", "Run exactly one batch, then wait", "step"),
-    ("Stop", "End the run after the current batch", "stop"),
-    ("Reset weights", "Forget this lesson's results; the next run starts from fresh weights", "reset"),
-    ("Next lesson", "Go to the next lesson", "next_lesson"),
-    ("Previous lesson", "Go to the previous lesson", "previous_lesson"),
-    ("Choose device", "Cycle through auto and the devices present", "cycle_device"),
-    ("Choose dataset", "Cycle through the datasets of the image lessons", "cycle_dataset"),
-    ("Runs", "The saved runs: compare any number of them, resume a stopped one", "app.runs"),
-    ("LR range test", "Grow the lr each batch and watch the loss: the lr it suggests", "range_test"),
-    ("Use the suggested lr", "Put the last range test's suggested lr in the form", "use_suggested_lr"),
-    ("Double the lr", "The running image lesson's lr times 2, from its next batch", "lr_times(2.0)"),
-    ("Halve the lr", "The running image lesson's lr divided by 2, from its next batch", "lr_times(0.5)"),
-    ("Help", "Show the keys", "app.help"),
-)
-"""(title, help, action) of every command the palette adds."""
+"""Seconds `q` waits for a stopped run to write its last checkpoint."""
+SIGNAL_WAIT = 30.0
+"""Seconds a hang-up or SIGTERM waits for it: nobody is watching, and losing the run is worse."""
 
 
 class BabytuiApp(App[int]):
@@ -43,18 +31,52 @@ class BabytuiApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "babytui"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine"
-    BINDINGS = [Binding("question_mark", "help", "Help"), Binding("q", "quit", "Quit")]
+    BINDINGS = [Binding("question_mark,f1", "help", "Help"), Binding("q", "quit", "Quit")]
 
-    def __init__(self, lesson: int = 1) -> None:
+    def __init__(self, lesson: int | None = None, colors: str | None = None, warning: str | None = None) -> None:
         super().__init__()
+        if colors is not None:
+            use_colors(self.console, colors)
+        self._legible = legible_filter() if self.console.color_system in ("standard", "windows") else None
+        self._warning = warning
+        self._unlisten = None
+        self.hung_up = False
+        """True once a hang-up or SIGTERM is ending the app."""
         self.main = MainScreen(lesson)
         """The lessons screen, under every other one."""
 
     def get_default_screen(self) -> MainScreen:
         """The lessons, the first screen and the one under every other."""
         return self.main
+
+    def get_driver_class(self):
+        """Textual's driver, one that reports a lost terminal on Linux and macOS."""
+        from .hangup import HangupDriver, LinuxDriver
+
+        driver = super().get_driver_class()
+        return HangupDriver if LinuxDriver is not None and driver is LinuxDriver else driver
+
+    def get_line_filters(self):
+        """Textual's filters and, in 16 colours, one that keeps every label apart from its background."""
+        filters = list(super().get_line_filters())
+        return [*filters, self._legible] if self._legible is not None else filters
+
+    def on_mount(self) -> None:
+        """Hear SIGHUP and SIGTERM (not in tests, which run headless in the test's process)."""
+        if not self.is_headless and os.name == "posix":
+            self._unlisten = listen(self.post_message)
+        if self._warning:
+            self.notify(self._warning, severity="warning", timeout=10)
+
+    async def on_hangup(self, message: Hangup) -> None:
+        """The terminal went away or a signal came: as `q`, but waiting longer for the checkpoint."""
+        if self.hung_up:
+            return
+        self.hung_up = True
+        if message.terminal_gone:
+            silence_terminal()
+        await self.action_quit(SIGNAL_WAIT)
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -66,34 +88,38 @@ class BabytuiApp(App[int]):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(), self.main.resume_run)
 
-    async def action_quit(self) -> None:
-        """Stop any run at once (no final scoring) and leave once its checkpoint is saved (QUIT_WAIT at most)."""
+    async def action_quit(self, wait: float = QUIT_WAIT) -> None:
+        """Stop any run at once (no final scoring) and leave once its checkpoint is saved (`wait` s at most)."""
         run = self.main.run
         done = run.done
         run.stop(quick=True)
         if done is not None and run.running:
-            await asyncio.get_running_loop().run_in_executor(None, done.wait, QUIT_WAIT)
+            await asyncio.get_running_loop().run_in_executor(None, done.wait, wait)
+        self.main.remember()
         self.exit(0)
 
     def on_unmount(self) -> None:
-        """Never leave a training thread behind."""
+        """Never leave a training thread behind, nor a signal handler."""
         self.main.run.stop(quick=True)
+        if self._unlisten is not None:
+            self._unlisten()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands, every babytui action, and a jump to each lesson."""
+        """Textual's commands, every babytui action, and a jump to each lesson (in the course's order)."""
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, lambda action=action: self.run_action(action, self.main))
-        for lesson in LESSONS:
+        width = len(str(len(LESSONS)))
+        for lesson in LESSONS:  # padded ("Lesson  1"), as the palette sorts the titles as text
             yield SystemCommand(
-                f"Lesson {lesson.number}: {lesson.title}",
-                "Go to this lesson",
+                f"Lesson {lesson.number:>{width}}: {lesson.title}", "Go to this lesson",
                 lambda number=lesson.number: self.main.query_one(LessonSidebar).select(number),
             )
 
 
-def run_app() -> int:
-    """Run the app in this terminal; the exit code."""
-    app = BabytuiApp()
+def run_app(colors: str | None = None) -> int:
+    """Run the app in this terminal (`colors` forces a depth); the exit code."""
+    depth, warning = choose_colors(colors, os.environ)
+    app = BabytuiApp(colors=depth, warning=warning)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

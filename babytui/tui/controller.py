@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from textual.message import Message
 
-from babytui.core.events import Event
+from babytui.core.events import Event, RunStarted
 
 from .core_bridge import use_training_threads
+from .run_log import earlier_run
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -142,12 +143,17 @@ class RunController:
         try:
             use_training_threads()
             session = make(control, lambda progress: post(self.Loading(progress)))
+            earlier = session.resume.metrics() if session.resume is not None else None  # before this run adds to it
             told = False
             for event in session.events():
                 if not told and session.resumed_from is not None and session.run_id is not None:
                     post(self.Resumed(session.run_id, session.resumed_from))
                 told = True
                 post(self.Yielded(event))
+                if earlier is not None and isinstance(event, RunStarted) and session.resumed_from is not None:
+                    # the curve before the checkpoint, so the plot shows the whole run
+                    post(self.Yielded(earlier_run(earlier, session.resumed_from, event.steps_per_epoch)))
+                    earlier = None
         except LoadCancelled as exc:
             post(self.Failed(lesson, str(exc), cancelled=True))
         except BabytuiError as exc:

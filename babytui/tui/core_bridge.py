@@ -43,11 +43,17 @@ def previous_run_losses(lesson: int) -> tuple[str, list[float], list[float]] | N
     from babytui.core.errors import BabytuiError
     from babytui.core.runs import RunStore
 
+    def created(run) -> tuple[float, str]:
+        try:
+            return float(run.info().get("created", 0.0)), run.id
+        except (BabytuiError, TypeError, ValueError):
+            return 0.0, run.id
+
     try:
-        runs = [run for run in RunStore().runs() if f"-l{lesson:02d}-" in run.id]
+        runs = sorted((run for run in RunStore().runs() if f"-l{lesson:02d}-" in run.id), key=created)
     except BabytuiError:
         return None
-    for run in reversed(runs):  # newest first
+    for run in reversed(runs):  # newest first (two runs may share the second an id names)
         if run.is_running():
             continue
         losses = run.metrics().losses

@@ -86,6 +86,15 @@ class LossHistory:
         smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
         self.smooth.extend(smoothed)
 
+    def add_points(self, steps: tuple[int, ...], losses: tuple[float, ...]) -> None:
+        """Losses at these steps (a resumed run's history, read back from its metrics)."""
+        if not steps:
+            return
+        self.steps.extend(np.asarray(steps, dtype=np.float64))
+        self.raw.extend(losses)
+        smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
+        self.smooth.extend(smoothed)
+
     def add_epoch(
         self, step: int, train_loss: float, test_loss: float | None, test_accuracy: float | None,
         val_loss: float | None = None, val_accuracy: float | None = None,

@@ -127,7 +127,7 @@ class LrTools:
 
     def load_ghost(self, lesson: Lesson) -> None:
         """Read the lesson's last saved run (in a worker) to show as the ghost of its next run."""
-        if lesson.number in self.ghosts_asked or lesson.number in self.screen.query_one(LossPlot).ghosts:
+        if lesson.number in self.ghosts_asked:
             return
         self.ghosts_asked.add(lesson.number)
         plot = self.screen.query_one(LossPlot)

@@ -107,3 +107,50 @@ def test_the_console_script_shows_no_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr == "babytui: error: --lr: 'abc' is not a number\n"
 
+
+
+def test_help_says_bare_babytui_opens_the_app_and_version_says_which(capsys) -> None:
+    from babytui import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and "`babytui` alone opens the app" in out and "--colors" in out
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"babytui {__version__}\n"
+
+
+def test_json_names_the_saved_run(capsys) -> None:
+    from babytui.core.runs import RunStore
+
+    assert main(["train", "--lesson", "6", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    [run] = RunStore().summaries()
+    assert result["run"] == run.id
+    assert main(["train", "--lesson", "6", "--json", "--no-save"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"] is None
+
+
+@pytest.mark.parametrize("make, message", [("file", "is a file, not a folder"), ("folder", "does not exist")])
+def test_a_data_root_that_cannot_serve_is_a_bad_setting(capsys, tmp_path: Path, make: str, message: str) -> None:
+    root = tmp_path / "root"
+    if make == "file":
+        root.write_text("x")
+    args = ["train", "--lesson", "10", "--data-root", str(root)] + (["--dataset", "folder"] if make == "folder" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("babytui: error: --data-root: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_data_suggests_only_what_train_accepts(capsys, tiny_cifar: Path) -> None:
+    assert main(["data", "--data-root", str(tiny_cifar)]) == 0
+    out = capsys.readouterr().out
+    assert "differs from the official files" in out and "`babytui train --trust-data`" in out
+    args = ["train", "--lesson", "10", "--data-root", str(tiny_cifar), "--trust-data", "--max-steps", "1", "--json"]
+    assert main(args) == 0
+
+
+def test_a_run_of_one_update_says_one(capsys) -> None:
+    assert main(["train", "--lesson", "5"]) == 0
+    assert "lesson 5, 1 step, " in capsys.readouterr().out

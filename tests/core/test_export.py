@@ -34,7 +34,9 @@ def final_loss(output: str) -> float:
     return float(re.search(r"^final loss: (\S+)$", output, re.M).group(1))
 
 
-@pytest.mark.parametrize(("number", "values"), [(5, {}), (8, {"epochs": "200", "lr": "1"})])
+@pytest.mark.parametrize(
+    ("number", "values"), [(5, {}), (7, {"flat_targets": "yes", "epochs": "50"}), (8, {"epochs": "200", "lr": "1"})]
+)
 def test_small_lessons_end_with_the_same_loss(tmp_path: Path, number: int, values: dict) -> None:
     output = run_script(tmp_path, number, values)
     lesson = get_lesson(number)
@@ -105,3 +107,26 @@ def test_the_code_follows_the_settings() -> None:
     script = render_script(lesson, lesson.settings({"conv1_channels": "16", "output_activation": "no", "lr": "0.05"}))
     assert "conv1_channels=16" in script and "lr=0.05" in script and "output_activation=False" in script
     assert "class DeepConvNet(nn.Module):" in script and "raw scores" in script
+
+
+def test_lesson_7s_script_follows_the_broadcast_switch() -> None:
+    lesson = get_lesson(7)
+    slip = render_script(lesson, lesson.settings({"flat_targets": "yes"}))
+    matched = render_script(lesson, lesson.settings())
+    assert ".squeeze(1))  # the tutorial's slip: (B, 1) against (B,) broadcasts to (B, B)" in slip
+    assert "targets[start:start + BATCH_SIZE].squeeze(1)" not in matched and "broadcasts" not in matched
+
+
+def test_an_image_script_without_its_data_says_so_in_one_line(tmp_path: Path) -> None:
+    lesson = get_lesson(14)
+    path = tmp_path / "lesson14.py"
+    path.write_text(render_script(lesson, lesson.settings()))
+    done = subprocess.run(
+        [sys.executable, str(path), "--data-root", str(tmp_path / "nowhere")],
+        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"cannot read the dataset from {tmp_path / 'nowhere'}: No such file or directory "
+        f"({tmp_path / 'nowhere' / 'data_batch_1'}); give its folder with --data-root DIR"
+    )

@@ -120,3 +120,26 @@ def test_every_lesson_has_its_own_words() -> None:
     assert "broadcast" in get_lesson(7).text  # the tutorial's shape slip, taught right
     assert "first layer" in get_lesson(8).text
     assert "logits" in get_lesson(10).text
+
+
+def test_lesson_7_with_the_tutorials_shapes_averages_a_grid_and_settles_at_one_half() -> None:
+    events = run(7, flat_targets="yes", lr="0.1", epochs="300")
+    [note] = [e for e in events if isinstance(e, Note) and e.heading.startswith("the loss of update 1")]
+    assert "outputs (2, 1) against targets (2,)" in note.heading and "shape (2, 2)" in note.text
+    grid = torch.tensor([[float(v) for v in row.strip(" [],").split(",")] for row in note.text.split("shape")[0].splitlines()])
+    first = next(e for e in events if isinstance(e, StepLogged)).losses[0]
+    assert grid.shape == (2, 2) and grid.mean().item() == pytest.approx(first, abs=1e-4)  # the loss is the grid's mean
+    done = events[-1]  # every output pulled toward every target of its batch: all at 0.5
+    assert done.final_loss == pytest.approx(0.25, abs=1e-4)
+    assert all(v == pytest.approx(0.5, abs=1e-3) for v in done.outputs)
+    matched = run(7, lr="0.1", epochs="300")
+    assert not any(isinstance(e, Note) and e.heading.startswith("the loss of update 1") for e in matched)
+    assert matched[-1].final_loss < done.final_loss
+
+
+def test_tensors_of_two_and_three_dimensions_print_with_their_rows_aligned() -> None:
+    shown = notes(run(1, x="1, 2, 3, 4"))
+    two = shown["x2 = torch.stack([x1, x1 + n])"].splitlines()
+    assert two == ["[[1., 2., 3., 4.],", " [5., 6., 7., 8.]]   shape (2, 4)"]
+    three = shown["x3 = torch.stack([x2, x2 + 2 * n])"].splitlines()
+    assert three[1].startswith("  [ 5.") and three[3].startswith(" [[ 9.") and three[4].startswith("  [13.")

@@ -96,8 +96,9 @@ def test_stopped_and_resumed_ends_with_the_same_weights(step, uninterrupted) -> 
         assert torch.equal(end_state["model"][name], value), name
     row = run.summary()
     assert row.status == "finished" and not row.resumable
-    # the loss curve has every step once: the resumed part replaces what it redid
+    # the loss curve has every step once, and every epoch is there once: the resumed part replaces what it redid
     assert [s for s, _ in run.metrics().losses] == list(range(1, 31))
+    assert [e["epoch"] for e in run.metrics().epochs] == [1, 2, 3]
 
 
 def test_resuming_from_a_mid_epoch_interval_checkpoint(monkeypatch, uninterrupted) -> None:

@@ -65,3 +65,39 @@ def test_defaults_are_the_tutorials() -> None:
     )
     for lesson in LESSONS:
         assert lesson.settings() == lesson.defaults  # the defaults pass their own validation
+
+
+def test_a_data_root_is_checked_on_the_disk_for_a_new_run(tmp_path) -> None:
+    from babytui.core.settings import check_data_root
+
+    lesson = get_lesson(14)
+
+    def problem(root: str, dataset: str = "cifar10") -> str | None:
+        try:
+            check_data_root(lesson.fields, lesson.settings({"data_root": root, "dataset": dataset}))
+        except SettingsError as exc:
+            assert exc.field == "data_root"
+            return exc.reason
+        return None
+
+    (tmp_path / "a file").write_text("x")
+    (tmp_path / "pictures").mkdir()
+    assert problem(str(tmp_path / "a file")) == f"{tmp_path / 'a file'} is a file, not a folder"
+    assert "does not exist: the folder of images" in problem(str(tmp_path / "none"), "folder")
+    assert problem(str(tmp_path / "pictures"), "folder") is None
+    assert problem(str(tmp_path / "new" / "cifar")) is None  # CIFAR-10 is downloaded into a new folder
+    assert "cannot be made" in problem(str(tmp_path / "a file" / "cifar"))
+    assert problem(str(tmp_path / "a file"), "shapes") is None  # the shapes are generated: the root is not used
+    # a saved run is read back whatever its data root has become
+    assert lesson.settings({"data_root": str(tmp_path / "a file")}).data_root == str(tmp_path / "a file")
+
+
+def test_an_unreadable_data_root_is_refused_as_typed(tmp_path, monkeypatch) -> None:
+    import os
+
+    from babytui.core.settings import check_data_root
+
+    lesson = get_lesson(14)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # chmod does not stop root, so refuse by hand
+    with pytest.raises(SettingsError, match="cannot be read"):
+        check_data_root(lesson.fields, lesson.settings({"data_root": str(tmp_path)}))

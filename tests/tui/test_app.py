@@ -14,6 +14,7 @@ from babytui.core.lessons import LESSONS
 from babytui.core.runs import RunStore
 from babytui.core.settings import DATASETS
 from babytui.tui.app import BabytuiApp
+from babytui.tui.screens.confirm import ConfirmScreen
 from babytui.tui.screens.help import HelpScreen
 from babytui.tui.widgets.lesson_pane import LessonPane
 from babytui.tui.widgets.settings_form import SettingsForm
@@ -88,7 +89,7 @@ async def test_a_bad_value_blocks_run_and_says_why(text: str, reason: str) -> No
         assert not error.display and not run_button.disabled
 
 
-async def test_a_folder_without_a_data_root_is_refused_until_one_is_typed() -> None:
+async def test_a_folder_without_a_data_root_is_refused_until_one_is_typed(tmp_path) -> None:
     app = BabytuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -99,7 +100,10 @@ async def test_a_folder_without_a_data_root_is_refused_until_one_is_typed() -> N
         await wait_until(pilot, lambda: error.display)
         assert "the folder dataset needs a data root" in str(error.render())
         assert app.query_one("#button-run", Button).disabled
-        await type_into(pilot, "data_root", "/photos/pets")
+        await type_into(pilot, "data_root", str(tmp_path / "pets"))  # checked on the disk as typed
+        await wait_until(pilot, lambda: "does not exist" in str(error.render()))
+        (tmp_path / "pets").mkdir()
+        await type_into(pilot, "data_root", str(tmp_path / "pets") + "/")
         await wait_until(pilot, lambda: not error.display)
         assert not app.query_one("#button-run", Button).disabled
 
@@ -123,7 +127,7 @@ async def test_lesson_8_runs_to_the_end_and_its_result_shows_in_the_sidebar() ->
         await go_to(pilot, 8)
         await pilot.press("f5")
         item = app.query_one(LessonSidebar).item(8)
-        await wait_until(pilot, lambda: item.result.startswith("loss"))
+        await wait_until(pilot, lambda: item.result.startswith("loss"), 30)
         await wait_until(pilot, lambda: app.main.running_lesson is None)
         assert item.mark == "✓"
         text = log_text(app)
@@ -133,8 +137,16 @@ async def test_lesson_8_runs_to_the_end_and_its_result_shows_in_the_sidebar() ->
         await pilot.pause(0.1)
         status = app.query_one(StatusLine)
         assert (status.state, status.step, status.total) == ("done", 3, 3)
-        # reset forgets the result; the next run starts again from fresh weights
-        await pilot.press("0")
+        # reset asks first; then it forgets the lesson's output and result
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and "Forget lesson 8's output" in str(app.screen.question)
+        await pilot.press("n")
+        await pilot.pause()
+        assert item.result.startswith("loss") and "final loss" in log_text(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")
         await pilot.pause()
         assert item.result == "" and item.mark == " " and log_text(app) == ""
 
@@ -303,7 +315,7 @@ async def test_help_screen_and_command_palette() -> None:
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("Run", "Pause / resume", "Step", "Stop", "Reset weights", "Choose device", "Choose dataset", "Help"):
+        for title in ("Run", "Pause / resume", "Step", "Stop", "Reset lesson", "Lesson page", "Choose device", "Choose dataset", "Help"):
             assert title in titles
         assert "Lesson 14: All together" in titles
         keys = {binding.action: binding.key for binding in (*app.BINDINGS, *app.main.BINDINGS)}

@@ -41,7 +41,7 @@ async def test_the_range_test_runs_in_the_app_and_u_puts_its_suggestion_in_the_f
             await set_field(pilot, name, text)
         await pilot.press("t")
         plot = app.query_one(LossPlot)
-        await wait_until(pilot, lambda: plot.range is not None and plot.range.done, timeout=30)
+        await wait_until(pilot, lambda: plot.range is not None and plot.range.done, timeout=60)
         assert len(plot.range.lrs) == 30 and plot.range.suggestion == 0.0123
         assert app.query_one(StatusLine).state == "range test done"
         await wait_until(pilot, lambda: app.main.running_lesson is None)
@@ -121,10 +121,13 @@ async def test_the_ghost_is_the_last_saved_run_so_it_survives_a_restart() -> Non
         await ready(pilot)
         await go_to(pilot, 12)
         plot = app.query_one(LossPlot)
-        await wait_until(pilot, lambda: 12 in plot.ghosts)
-        assert plot.ghost_labels[12] == f"previous run {newer}" and older not in plot.ghost_labels[12]
-        steps, _ = plot.ghosts[12]
+        await wait_until(pilot, lambda: plot.ghost is not None)
+        assert plot.ghost_label == f"previous run {newer}" and older not in plot.ghost_label
+        steps, _ = plot.ghost
         assert steps[-1] == 2 * 16  # its every step, down-sampled
+        app.main.reset_lesson(12)  # reset forgets the ghost too
+        await pilot.pause()
+        assert plot.ghost is None
 
 
 async def test_three_runs_compared_side_by_side_reading_metrics_off_the_interface_thread(monkeypatch) -> None:

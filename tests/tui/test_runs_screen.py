@@ -13,6 +13,7 @@ from babytui.core.runs import Recorder, RunStore
 from babytui.core.train import Control, train
 from babytui.tui.app import BabytuiApp
 from babytui.tui.screens.runs import RunsScreen
+from babytui.tui.widgets.loss_plot import LossPlot
 from babytui.tui.widgets.sidebar import LessonSidebar
 from babytui.tui.widgets.status_line import StatusLine
 
@@ -96,6 +97,9 @@ async def test_runs_screen_lists_compares_and_resumes(tiny_images) -> None:
         assert app.main.lesson.number == 12 and app.main.values[12]["epochs"] == "2"
         await wait_until(pilot, lambda: app.main.running_lesson is None and first.summary().status == "finished", timeout=30)
         assert not [m for m in notifications(app) if "Cannot" in m]
+        # the loss plot shows the whole run: the 6 steps before the checkpoint, read back, then the rest
+        history = app.query_one(LossPlot).history
+        assert list(history.steps.values) == list(range(1, 33))
     row = first.summary()
     assert row.status == "finished" and row.steps == 2 * 16
     assert [s for s, _ in first.metrics().losses] == list(range(1, 33))
@@ -171,3 +175,29 @@ async def test_a_run_is_deleted_from_the_runs_screen_only_after_a_yes() -> None:
         assert not doomed.path.exists() and keep.path.exists()
         assert any(f"Deleted run {doomed.id}" in n for n in notifications(app))
     assert [r.id for r in RunStore().runs()] == [keep.id]
+
+
+async def test_the_runs_table_shows_marks_and_dates_and_end_goes_to_the_last_run(tiny_images) -> None:
+    runs = [saved_stopped_run(stop_at=n)[0] for n in (2, 3, 4)]
+    app = BabytuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("R")
+        screen = app.screen
+        await wait_until(pilot, lambda: len(screen.rows) == 3)
+        table = screen.query_one(DataTable)
+        await pilot.press("space")
+        await pilot.pause()
+        marked = table.get_row_index(runs[-1].id)
+        assert str(table.get_row_at(marked)[0]) == "[1]" and table.columns["mark"].width >= 3  # the mark shows
+        widths = [column.get_render_width(table) for column in table.columns.values()]
+        keys = [str(key.value) for key in table.columns]
+        assert sum(widths[: keys.index("date") + 1]) <= table.size.width  # the date is not cut
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen.highlighted == runs[0].id and table.scroll_x == 0  # the oldest run, not the right edge
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen.highlighted == runs[-1].id
+        shown = {binding.binding.action for binding in app.active_bindings.values() if binding.binding.show}
+        assert {"close", "mark", "resume", "delete"} <= shown and not shown & {"run", "step", "stop", "cycle_device"}

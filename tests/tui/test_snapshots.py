@@ -6,14 +6,10 @@ from __future__ import annotations
 from babytui.tui.app import BabytuiApp
 from babytui.tui.controller import RunController
 from babytui.tui.widgets.sidebar import LessonSidebar
-from tui_helpers import fixed_time_events, go_to, ready
+from fixed_events import lesson_8_events
+from tui_helpers import go_to, ready
 
 SIZE = (100, 32)
-
-
-def lesson_8_events() -> list:
-    """The events of a real lesson 8 run, with every timing replaced by a fixed number."""
-    return fixed_time_events(8, 4000.0, 0.003)
 
 
 class TestStart:
@@ -38,6 +34,7 @@ class TestRun:
             for event in events:
                 pilot.app.main.handle_event(event)
             pilot.app.main.post_message(RunController.Ended(8))
+            await pilot.press("1")  # the log in front, as after a run
             await pilot.pause(0.2)
 
         assert snap_compare(BabytuiApp(), terminal_size=SIZE, run_before=run_before)

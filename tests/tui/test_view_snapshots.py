@@ -1,22 +1,22 @@
-"""SVG snapshots of the live views in fixed states made of injected events (never a live run)."""
+"""SVG snapshots of the live views in fixed states made of injected events of fixed numbers (never a
+run: torch's arithmetic differs in its last bits from one CPU to another, and so would the colours)."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
 import babytui.tui
-import dataclasses
-import math
 
 from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
 from babytui.tui.widgets.loss_plot import LossPlot
 from babytui.tui.widgets.output_area import VIEW_TABS, OutputArea
 from babytui.tui.widgets.weight_inspector import WeightInspector
-from test_views import injected_events
-from tui_helpers import fixed_time_events
+from fixed_events import injected_events, lesson_5_events
 
 SIZE = (90, 34)
 """The output area alone, a little bigger than it is in a 140x45 terminal."""
@@ -31,6 +31,10 @@ class ViewsApp(App[None]):
     def compose(self) -> ComposeResult:
         """The output area alone."""
         yield OutputArea()
+
+    def on_mount(self) -> None:
+        """The views alone: no lesson page here, so no tab for it."""
+        self.query_one(OutputArea).set_lesson_tab(False)
 
     def action_show_view(self, index: int) -> None:
         """Show one tab, as keys 1-5 do in the app."""
@@ -54,11 +58,6 @@ def app_with(events: list, key: str, *keys: str):
             await pilot.pause(0.1)
 
     return run_before
-
-
-def lesson_5_events() -> list:
-    """A real lesson 5 run (one update), with its timings fixed."""
-    return fixed_time_events(5, 1000.0, 0.001)
 
 
 def validated_events() -> list:

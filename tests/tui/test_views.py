@@ -4,49 +4,19 @@ from __future__ import annotations
 
 import io
 
-import torch
 from rich.console import Console
 from textual.widgets import DataTable, TabbedContent
 
-from babytui.core.events import EpochEnded, Predictions, RunStarted, StepLogged, WeightsSnapshot
-from babytui.core.lessons import LESSONS
 from babytui.tui.app import BabytuiApp
 from babytui.tui.widgets.confusion_matrix import ConfusionMatrix
 from babytui.tui.widgets.loss_plot import LossCanvas, LossPlot
 from babytui.tui.widgets.prediction_grid import PredictionGrid
 from babytui.tui.widgets.status_line import StatusLine
 from babytui.tui.widgets.weight_inspector import WeightInspector
+from fixed_events import injected_events
 from tui_helpers import go_to, ready, run_lesson, set_field, wait_until
 
 SIZE = (140, 45)
-CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-
-
-def injected_events(wrong: int = 9, images: int = 40) -> list:
-    """A fixed lesson 14 state: 2 epochs of losses, weights of a seeded model, predictions, confusion."""
-    lesson = LESSONS[13]
-    torch.manual_seed(0)
-    model = lesson.build_model(lesson.settings(), 10)
-    params = {n: p.detach().clone() for n, p in model.named_parameters()}
-    grads = {n: torch.full_like(p, 0.01) for n, p in params.items()}
-    generator = torch.Generator().manual_seed(1)
-    pics = torch.randint(0, 256, (images, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    labels = torch.arange(images) % 10
-    predicted = labels.clone()
-    predicted[:wrong] = (labels[:wrong] + 1) % 10
-    probabilities = torch.full((images, 10), 0.02)
-    probabilities[torch.arange(images), predicted] = 0.7
-    probabilities[torch.arange(images), (predicted + 2) % 10] = 0.14
-    confusion = tuple(tuple(50 + 40 * (i == j) + (i * j) % 7 for j in range(10)) for i in range(10))
-    events: list = [RunStarted(14, "cpu", 2, 500, 1000, sum(p.numel() for p in params.values()), "cifar10", CLASSES, 2000, 1000)]
-    for step in range(50, 1001, 50):
-        losses = tuple(2.3 * 0.999**s + 0.3 * ((s * 7919) % 13) / 13 for s in range(step - 49, step + 1))
-        events.append(StepLogged(1 + (step > 500), step, losses[-1], losses, 1000, 400.0, step / 100, (1000 - step) / 100))
-        if step % 500 == 0:
-            events.append(EpochEnded(step // 500, step, 1.9 - 0.3 * (step // 500), 1.8 - 0.3 * (step // 500), 30.0 + 10 * (step // 500), confusion, 5.0))
-    events.append(WeightsSnapshot(1000, "epoch", params, grads))
-    events.append(Predictions(1000, pics, labels, probabilities, CLASSES))
-    return events
 
 
 def plain(renderable) -> str:

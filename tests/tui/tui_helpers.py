@@ -52,7 +52,7 @@ def log_text(app) -> str:
     """Everything the notebook log holds, as plain text with wrapped lines joined by spaces."""
     from babytui.tui.widgets.notebook_log import NotebookLog
 
-    return " ".join(" ".join(line.text for line in app.query_one(NotebookLog).lines).split())
+    return " ".join(app.query_one(NotebookLog).text().split())
 
 
 def notifications(app) -> list[str]:
@@ -80,20 +80,3 @@ async def set_field(pilot, name: str, text: str) -> None:
 
     await type_into(pilot, name, text)
     pilot.app.query_one(LessonSidebar).focus()
-
-
-def fixed_time_events(number: int, rate: float, seconds: float) -> list:
-    """The events of a real run of a lesson with its defaults, every timing replaced by a fixed
-    number (images/s `rate`, `seconds` taken, nothing left), so a snapshot never changes."""
-    import dataclasses
-
-    from babytui.core.lessons import get_lesson
-    from babytui.core.train import train
-
-    lesson = get_lesson(number)
-    fixed = {"samples_per_second": rate, "elapsed": seconds, "eta": 0.0, "seconds": seconds}
-    events = []
-    for event in train(lesson, lesson.settings()):
-        names = {f.name for f in dataclasses.fields(event)}
-        events.append(dataclasses.replace(event, **{k: v for k, v in fixed.items() if k in names}))
-    return events

@@ -166,7 +166,8 @@ def describe(root: Path) -> str:
     state = (
         "verified (matches the official MD5 sums)"
         if verdict
-        else "differs from the official files: use it with --trust-data if you trust this copy"
+        else "differs from the official files: if you trust this copy, train on it with "
+        "`babytui train --trust-data` (or trust data: yes in the app)"
     )
     return f"cifar10: {folder}, {megabytes(size)}, {state}"
 

@@ -19,6 +19,8 @@ HELP = "ten classes of shapes, generated (offline)"
 """What it is, in a few words."""
 NEEDS_ROOT = False
 """Nothing is read: the data root is not used."""
+ROOT_USED = False
+"""The data root is ignored: nothing to check in it."""
 ROOT_HELP = "not used: the shapes are generated"
 """What --data-root means for it in an exported script."""
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from ..control import Control
-    from ..events import Event
+    from ..events import Event, Note
     from ..settings import Settings
 
 BATCH_INPUTS = ((0.0, 0.0, 1.0, 1.0), (0.0, 1.0, 1.0, 0.0), (1.0, 0.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0))
@@ -71,6 +71,10 @@ class SmallLesson(Lesson):
     def loss(self, loss_fn: Any, outputs: torch.Tensor, targets: torch.Tensor, s: Settings) -> torch.Tensor:
         """The loss of a batch: outputs (B, 1) against targets (B, 1)."""
         return loss_fn(outputs, targets)
+
+    def loss_note(self, outputs: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor, s: Settings) -> Note | None:
+        """A note on how the first batch's loss was computed, where the lesson has one to make."""
+        return None
 
     def run(self, settings: Settings, control: Control, **_: Any) -> Iterator[Event]:
         """Train with the small loop."""

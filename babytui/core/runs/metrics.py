@@ -17,7 +17,8 @@ class Metrics:
     losses: list[tuple[int, float]] = field(default_factory=list)
     """(step, training loss) of every update logged, a resumed part replacing what it redid."""
     epochs: list[dict[str, Any]] = field(default_factory=list)
-    """One record per epoch ended (train_loss, test_loss, test_accuracy, val_loss, val_accuracy...)."""
+    """One record per epoch ended (train_loss, test_loss, test_accuracy...); a part epoch scored at a
+    stop is replaced by the same epoch's record once the resumed run ends it."""
     times: list[tuple[int, float]] = field(default_factory=list)
     """(step, training seconds) at the end of each logged stretch of steps."""
     lr_changes: list[dict[str, Any]] = field(default_factory=list)
@@ -81,6 +82,8 @@ def read_metrics(path: Path) -> Metrics:
                 metrics.elapsed = elapsed
                 metrics.times.append((last_step, elapsed))
             elif kind == "epoch":
+                # a stopped run scores its part of an epoch; once resumed, the whole epoch's record replaces it
+                metrics.epochs = [e for e in metrics.epochs if e.get("epoch") != record.get("epoch")]
                 metrics.epochs.append(record)
             elif kind == "lr":
                 metrics.lr_changes.append({"step": int(record["step"]), "lr": float(record["lr"]), "previous": record.get("previous")})

@@ -12,25 +12,26 @@ from textual.widgets import Static
 from babytui.core.lessons import count_in_words
 
 KEYS = (
-    ("up / down", "move between lessons in the sidebar"),
-    ("[ / ]  ctrl+up / ctrl+down", "previous / next lesson, from anywhere"),
-    ("tab / shift+tab", "move between the sidebar, the settings and the output"),
+    ("up / down  [ / ]", "move between lessons ([ and ] from anywhere but a field; ctrl+up / ctrl+down too)"),
+    ("enter", "on a lesson: its settings, to edit them"),
+    ("tab / shift+tab", "move between the sidebar, the lesson, its settings and the views"),
+    ("escape  enter", "in a settings field: leave it, so the keys below work again"),
     ("r  F5", "run the lesson with these settings"),
-    ("p  space", "pause or resume"),
-    ("s", "one step: run exactly one batch, then wait"),
-    ("x  escape", "stop after the current batch"),
-    ("0  ctrl+r", "reset: forget this lesson's results; the next run starts afresh"),
-    ("1 to 5", "show the log, loss plot, weights, predictions or confusion matrix"),
-    ("z", "let the output fill the screen, and back"),
+    ("p  space  F6", "pause or resume"),
+    ("s  F7", "one step: run exactly one batch, then wait"),
+    ("x  F8", "stop after the current batch"),
+    ("ctrl+r", "reset: forget this lesson's output, result and previous curve (asks first)"),
+    ("0", "the lesson: its text, code and settings (beside the views when the screen is wide)"),
+    ("1 to 5", "the log, loss plot, weights, predictions or confusion matrix (alt+0 to alt+5 in a field)"),
+    ("z  escape", "let the views fill the screen, and back"),
     ("R", "runs: mark any number to compare (what differs, their curves), resume or delete one"),
     ("t", "LR range test of this image lesson; u then puts its suggested lr in the form"),
     ("+ / -", "double / halve the lr of the running image lesson from its next batch (or type one and enter)"),
     ("l  m", "on the loss plot: log10 of the loss; smoothing (auto, off, 0.9, 0.99, 0.999)"),
-    ("d", "choose the device: auto, then each one present"),
-    ("D", "choose the dataset of the image lessons"),
+    ("d  D", "choose the device (auto, then each one present) / the dataset of the image lessons"),
     ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q  ctrl+q", "quit (a run stops after its current batch)"),
+    ("?  F1", "this help"),
+    ("q  ctrl+q", "quit (a run stops after its current batch and is saved; so does a hang-up)"),
 )
 """(keys, what they do), in the order shown."""
 
@@ -39,7 +40,8 @@ def intro() -> str:
     return (
     f"babytui teaches PyTorch in {count_in_words()} runnable lessons, from a bare tensor to a "
     "convolutional network on CIFAR-10. Pick a lesson on the left, read it, change its "
-    "settings and run it. A bad value is explained under its field and blocks the run."
+    "settings and run it. A bad value is explained under its field and blocks the run. "
+    "Each lesson keeps its own last output, and the app remembers your settings and results."
     )
 
 

@@ -22,8 +22,11 @@ from ..render import np, rgb_style
 from ..widgets.run_comparison import RunComparison
 from .confirm import ConfirmScreen
 
-COLUMNS = ("", "status", "id", "lesson", "settings", "result", "time", "device", "date")
-"""The table's columns: a mark, then those of `babytui runs` with the status first (it must fit)."""
+COLUMNS = ("", "status", "id", "lesson", "result", "time", "date", "device", "settings")
+"""The table's columns: a mark, then those of `babytui runs`, the status first and the settings
+(the longest, cut first) last, so that everything else fits 120 columns."""
+MARK_WIDTH = 3
+"""Columns of the mark, "[1]" or "[2]"."""
 SETTINGS_WIDTH = 30
 """Characters of the changed settings shown; `babytui runs --csv` has them all."""
 METRICS = (("loss", "training loss"), ("test_accuracy", "test accuracy %"), ("val_accuracy", "validation accuracy %"))
@@ -109,12 +112,14 @@ class RunsScreen(Screen[Any]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("space", "mark", "Mark to compare"),
-        Binding("enter", "resume", "Resume"),
+        Binding("enter", "resume", "Resume", priority=True),
         Binding("d,delete", "delete", "Delete"),
         Binding("a", "cycle_metric", "Loss/accuracy"),
         Binding("x", "cycle_x", "x: step/epoch/time"),
         Binding("m", "smoothing", "Smoothing"),
         Binding("c", "toggle_comparison", "Table", show=False),
+        Binding("home", "first_row", "First", show=False, priority=True),
+        Binding("end", "last_row", "Last", show=False, priority=True),
         Binding("f5,ctrl+r", "reload", "Reload", show=False),
     ]
 
@@ -151,7 +156,7 @@ class RunsScreen(Screen[Any]):
         self.query_one("#runs").border_title = "Runs"
         table = self.query_one(DataTable)
         for title in COLUMNS:
-            table.add_column(title, key=title or "mark", width=None if title else 4)
+            table.add_column(title, key=title or "mark", width=MARK_WIDTH if not title else None)
         self.load_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
@@ -173,6 +178,8 @@ class RunsScreen(Screen[Any]):
 
     def show_rows(self, rows: list[Any], root: str, problem: str) -> None:
         """Fill the table with these runs."""
+        from babytui.core.runs import TABLE_HEADER
+
         table = self.query_one(DataTable)
         table.clear()
         self.rows = {row.id: row for row in rows}
@@ -180,10 +187,11 @@ class RunsScreen(Screen[Any]):
         self._series.clear()  # a reload may find runs that grew since
         self.marked = [m for m in self.marked if m in self.rows]
         for row in rows:
-            cells = list(row.cells())
-            cells[2] = cells[2] if len(cells[2]) <= SETTINGS_WIDTH else cells[2][: SETTINGS_WIDTH - 1] + "…"
-            cells[6] = cells[6][5:]  # 11-29 12:19: the year is rarely news, and the status must fit
-            table.add_row(self._mark(row.id), cells[7], *cells[:7], key=row.id)
+            cells = dict(zip(TABLE_HEADER, row.cells()))
+            settings = cells["settings"]
+            cells["settings"] = settings if len(settings) <= SETTINGS_WIDTH else settings[: SETTINGS_WIDTH - 1] + "…"
+            cells["date"] = cells["date"][5:]  # 11-29 12:19: the year is rarely news, and the rest must fit
+            table.add_row(self._mark(row.id), *(cells[name] for name in COLUMNS[1:]), key=row.id)
         if problem:
             text = problem
         elif not rows:
@@ -363,6 +371,15 @@ class RunsScreen(Screen[Any]):
             return
         self.notify(f"Deleted run {message.run_id}.")
         self.load_runs()
+
+    def action_first_row(self) -> None:
+        """Home: the newest run (not the table's left edge)."""
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """End: the oldest run (not the table's right edge)."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, table.row_count - 1))
 
     def action_reload(self) -> None:
         """Read the runs again."""

@@ -24,6 +24,7 @@ from ..curves import (  # noqa: F401  (LossHistory, draw_loss, smoothing_for, st
 )
 from ..pacing import DRAW_SHARE, Pacer
 from ..render import blend, np, rgb_style
+from ..run_log import EarlierRun
 
 REDRAW_INTERVAL = 0.25
 """Seconds between redraws while new points arrive, at the least (a slow redraw waits longer)."""
@@ -72,10 +73,10 @@ class LossPlot(Vertical, can_focus=True):
         super().__init__(id="loss-plot")
         self.history = LossHistory()
         """The run being shown."""
-        self.ghosts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        """Each lesson's previous run: its smoothed curve, down-sampled."""
-        self.ghost_labels: dict[int, str] = {}
-        """Where each lesson's ghost came from: 'previous run', or a saved run's id."""
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None
+        """The lesson's previous run in this session: its smoothed curve, down-sampled."""
+        self.saved_ghosts: dict[int, tuple[str, tuple[np.ndarray, np.ndarray]]] = {}
+        """Each lesson's newest saved run (its id, its curve): the ghost until the lesson runs again here."""
         self.log_scale = False
         """True to plot log10 of the loss."""
         self.smoothing: float | None = None
@@ -107,23 +108,45 @@ class LossPlot(Vertical, can_focus=True):
 
     @property
     def ghost(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The previous run of the lesson being shown, if any."""
-        return self.ghosts.get(self.history.lesson)
+        """The previous run of the lesson shown: this session's, else its newest saved one."""
+        if self.previous is not None:
+            return self.previous
+        saved = self.saved_ghosts.get(self.shown_lesson)
+        return None if saved is None else saved[1]
+
+    @property
+    def ghost_label(self) -> str:
+        """Where the ghost comes from, for the summary line."""
+        if self.previous is not None or self.shown_lesson not in self.saved_ghosts:
+            return "previous run"
+        return f"previous run {self.saved_ghosts[self.shown_lesson][0]}"
+
+    @property
+    def shown_lesson(self) -> int:
+        """The lesson whose output the views show (the output area's), else the run's."""
+        from .output_area import OutputArea
+
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, OutputArea) and ancestor.lesson is not None:
+                return ancestor.lesson
+        return self.history.lesson
 
     @property
     def mode(self) -> str:
-        """What the canvas shows: 'range', 'plan', 'loss', or 'empty'."""
+        """What the canvas shows: 'range', 'loss', 'plan' (before the lesson's first run), or 'empty'."""
         if self.range is not None:
             return "range"
-        if self.plan is not None:
-            return "plan"
-        return "loss" if len(self.history) else "empty"
+        if len(self.history):
+            return "loss"
+        return "plan" if self.plan is not None else "empty"
 
     def handle_event(self, event: Any) -> None:
         """Store the points an event brings; the timer draws them."""
         if isinstance(event, RunStarted):
-            self._keep_as_ghost()
-            self.range = self.plan = None
+            # the lesson's next run: the one shown becomes its ghost
+            same = event.lesson == self.history.lesson and len(self.history) > 0
+            self.previous = self.history.ghost() if same else None
+            self.range = None
             self.history = LossHistory(event.lesson, event.total_steps, self.smoothing)
             self._empty_text = (
                 f"Lesson {event.lesson} makes no updates, so there is no loss curve: the lessons that train have one."
@@ -138,6 +161,10 @@ class LossPlot(Vertical, can_focus=True):
         elif isinstance(event, LrChanged):
             self.history.lr_marks.append((event.step, event.lr))
             self.history.lr = event.current
+        elif isinstance(event, EarlierRun):  # a resumed run: its curve before the checkpoint
+            self.history.add_points(event.steps, event.losses)
+            for step, train_loss, test_loss, test_accuracy in event.epochs:
+                self.history.add_epoch(step, train_loss, test_loss, test_accuracy)
         elif isinstance(event, BestRestored):
             self.history.best = (event.epoch, event.step, event.test_accuracy)
         elif isinstance(event, RangeTestLogged):
@@ -164,26 +191,23 @@ class LossPlot(Vertical, can_focus=True):
 
     def on_loss_plot_ghost_read(self, message: GhostRead) -> None:
         """Keep a saved run as its lesson's ghost: the previous run survives a restart."""
-        self.set_saved_ghost(message.lesson, message.steps, message.losses, f"previous run {message.run_id}")
+        self.set_saved_ghost(message.lesson, message.run_id, message.steps, message.losses)
 
-    def set_saved_ghost(self, lesson: int, steps: list[float], losses: list[float], label: str) -> None:
-        """A saved run of `lesson` as its ghost, unless this session already ran the lesson."""
-        if lesson in self.ghosts or not steps:
-            return
-        self.ghosts[lesson] = ghost_of(steps, losses)
-        self.ghost_labels[lesson] = label
+    def set_saved_ghost(self, lesson: int, run_id: str, steps: list[float], losses: list[float]) -> None:
+        """A lesson's newest saved run, its ghost until it runs again in this session."""
+        if steps:
+            self.saved_ghosts[lesson] = (run_id, ghost_of(steps, losses))
+            self._dirty = True
+
+    def forget_saved_ghost(self, lesson: int) -> None:
+        """The lesson was reset: no saved run stands for its previous one any more."""
+        self.saved_ghosts.pop(lesson, None)
         self._dirty = True
 
-    def _keep_as_ghost(self) -> None:
-        """Keep the run shown as its lesson's ghost for the next run."""
-        if len(self.history):
-            self.ghosts[self.history.lesson] = self.history.ghost()
-            self.ghost_labels[self.history.lesson] = "previous run"
-
     def reset(self) -> None:
-        """Forget the run shown (it stays as the ghost of its lesson's next run)."""
-        self._keep_as_ghost()
-        self.history = LossHistory(self.history.lesson, smoothing=self.smoothing)
+        """Forget the run shown and its ghost (another lesson's output is played next, or none)."""
+        self.history = LossHistory(smoothing=self.smoothing)
+        self.previous = None
         self.range = None
         self._empty_text = EMPTY
         self._dirty = True
@@ -248,7 +272,7 @@ class LossPlot(Vertical, can_focus=True):
         if h.best is not None:
             parts += ["  ", (f"restored epoch {h.best[0]}: {h.best[2]:.1f}% on test", rgb_style(c.accuracy))]
         if self.ghost is not None:
-            parts += ["  ", (self.ghost_labels.get(h.lesson, "previous run"), rgb_style(c.ghost))]
+            parts += ["  ", (self.ghost_label, rgb_style(c.ghost))]
         parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · m: smoothing {smoothing_name(self.smoothing)} · z: zoom")
         return Text.assemble(*parts)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -12,9 +13,9 @@ from textual.widgets import Input, Label, Select
 
 from babytui.core.errors import SettingsError
 from babytui.core.lessons import Lesson
-from babytui.core.settings import FIELDS
+from babytui.core.settings import FIELDS, check_data_root
 
-PLACEHOLDERS = {"data_root": "$BABYTUI_DATA or ./data", "max_steps": "0 = no limit"}
+PLACEHOLDERS = {"data_root": "empty: $BABYTUI_DATA or the cache", "max_steps": "0 = no limit"}
 """Hints shown in empty inputs."""
 
 
@@ -32,7 +33,9 @@ def check(lesson: Lesson, values: dict[str, str]) -> tuple[Any, dict[str, str]]:
     if errors:
         return None, errors
     try:
-        return lesson.settings(values), {}
+        settings = lesson.settings(values)
+        check_data_root(lesson.fields, settings)  # on the disk, as typed: a file, a folder not there
+        return settings, {}
     except SettingsError as exc:
         return None, {exc.field: exc.reason}
     except Exception as exc:
@@ -40,9 +43,22 @@ def check(lesson: Lesson, values: dict[str, str]) -> tuple[Any, dict[str, str]]:
 
 
 class SettingsForm(VerticalScroll):
-    """One row per setting of the lesson; a bad value shows the core's reason under it."""
+    """One row per setting of the lesson; a bad value shows the core's reason under it.
 
-    can_focus = False  # tab goes straight to the inputs; the form scrolls to follow them
+    A field takes every printable key, so escape or enter leaves it for the form itself, where
+    the app's keys work again; enter (or tab) goes back into the fields.
+    """
+
+    BINDINGS = [Binding("enter", "edit", "Edit", show=False)]
+
+    @dataclass
+    class Entered(Message):
+        """Enter was pressed in a field."""
+
+        name: str
+        """The setting."""
+        text: str
+        """Its text."""
 
     @dataclass
     class Changed(Message):
@@ -71,6 +87,8 @@ class SettingsForm(VerticalScroll):
         self._loading = False
         self._check_due = False
         self._initial = (lesson, values or {})
+        self.last_field: str | None = None
+        """The setting edited last, where enter on the form goes back to."""
 
     def compose(self):
         """The first lesson's rows, so the first frame needs no second mount."""
@@ -195,3 +213,36 @@ class SettingsForm(VerticalScroll):
         event.stop()
         if not self._loading:
             self.check_soon()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field leaves it, like escape (and says which, for a run that takes a new lr)."""
+        event.stop()
+        name = next((n for n, widget in self.inputs.items() if widget is event.input), None)
+        if name is not None:
+            self.post_message(self.Entered(name, event.value))
+        self.leave_field()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        """Remember the field being edited."""
+        for name, widget in self.inputs.items():
+            if widget is event.widget:
+                self.last_field = name
+
+    def leave_field(self) -> None:
+        """Give the keys back to the app: the form itself takes the focus."""
+        self.focus(scroll_visible=False)
+
+    def action_edit(self, name: str | None = None) -> None:
+        """Go into a field: the one edited last, else the first."""
+        name = name or self.last_field
+        widget = self.inputs.get(name) if name else None
+        if widget is None and self.inputs:
+            widget = next(iter(self.inputs.values()))
+        if widget is not None:
+            widget.focus()
+
+    @property
+    def editing(self) -> bool:
+        """True while a field of the form has the focus (and takes the printable keys)."""
+        focused = self.screen.focused if self.is_mounted else None
+        return focused is not None and focused is not self and focused in self.walk_children()

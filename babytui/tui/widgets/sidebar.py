@@ -21,9 +21,11 @@ class LessonItem(ListItem):
         self.title = title
         """The lesson's title."""
         self.mark = " "
-        """'✓' once run, '✗' when the last run failed, ' ' otherwise."""
+        """'✓' once run, '•' stopped, '✗' when the last run failed, '▶' while running, ' ' otherwise."""
         self.result = ""
         """The last result in words, e.g. 'loss 0.2501' or 'acc 45.2%'."""
+        self.before_run: tuple[str, str] | None = None
+        """The mark and result shown before the run in progress began, to put back if it never starts."""
 
     def on_mount(self) -> None:
         """Draw the label once mounted."""
@@ -31,7 +33,7 @@ class LessonItem(ListItem):
 
     def refresh_label(self) -> None:
         """Redraw the label from the mark and result."""
-        style = "$text-success" if self.mark == "✓" else "$text-error"
+        style = {"✓": "$text-success", "•": "$text-warning", "▶": "$text-accent"}.get(self.mark, "$text-error")
         parts: list = [(self.mark, style), f" {self.number:>2} {self.title}"]
         if self.result:
             parts += ["\n", (f"     {self.result}", "$text-muted")]
@@ -42,11 +44,18 @@ class LessonSidebar(ListView):
     """Every lesson of the course; moving the highlight selects a lesson."""
 
     @dataclass
-    class Selected(Message):
+    class LessonShown(Message):
         """The highlighted lesson changed."""
 
         number: int
         """The lesson now highlighted."""
+
+    @dataclass
+    class Opened(Message):
+        """Enter on a lesson: open its page to edit its settings."""
+
+        number: int
+        """The lesson."""
 
     def __init__(self) -> None:
         super().__init__(*(LessonItem(lesson.number, lesson.title) for lesson in LESSONS), id="sidebar")
@@ -56,13 +65,14 @@ class LessonSidebar(ListView):
         """Turn ListView's highlight into our Selected message."""
         event.stop()
         if isinstance(event.item, LessonItem):
-            self.post_message(self.Selected(event.item.number))
+            self.post_message(self.LessonShown(event.item.number))
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
-        """Enter on a lesson moves the focus to its settings (handled by the app)."""
+        """Enter on a lesson opens it: its settings get the keyboard (the screen does that)."""
         event.stop()
         if isinstance(event.item, LessonItem):
-            self.post_message(self.Selected(event.item.number))
+            self.post_message(self.LessonShown(event.item.number))
+            self.post_message(self.Opened(event.item.number))
 
     def select(self, number: int) -> None:
         """Highlight the lesson with this number."""
@@ -91,3 +101,26 @@ class LessonSidebar(ListView):
     def clear_result(self, number: int) -> None:
         """Forget a lesson's mark and result."""
         self.set_result(number, " ", "")
+
+    def set_running(self, number: int, what: str) -> None:
+        """Mark a lesson as running (`what`: 'running', 'loading data'), keeping its last result to put back."""
+        item = self.item(number)
+        if item.before_run is None:
+            item.before_run = (item.mark, item.result)
+        self.set_result(number, "▶", what)
+
+    def run_ended(self, number: int) -> None:
+        """The run ended without a result of its own (stopped while its data loaded): show the last one again."""
+        item = self.item(number)
+        if item.mark == "▶" and item.before_run is not None:
+            self.set_result(number, *item.before_run)
+        item.before_run = None
+
+    def results(self) -> dict[int, tuple[str, str]]:
+        """Each lesson's mark and result, for those that have one (not a run in progress)."""
+        found = {}
+        for item in self.query(LessonItem):
+            shown = item.before_run if item.mark == "▶" else (item.mark, item.result)
+            if shown is not None and shown[0].strip():
+                found[item.number] = shown
+        return found

@@ -177,8 +177,10 @@ class StatusLine(Widget):
                 where.append(f"epoch {self.epoch}/{self.epochs}")
             where.append(f"step {self.step:,}/{self.total:,}")
         left = " " + " · ".join(where) + " "
-        fraction = min(1.0, self.step / self.total) if self.total else 0.0
         right = "  ".join(part for part in (self.lr, self.rate, self.eta) if part)
+        if not self.total:  # idle, or a lesson that makes no updates: no progress to draw
+            return Content(left + (f"  {right}" if right else ""))
+        fraction = min(1.0, self.step / self.total)
         return self._bar(left, fraction, f" {right} " if right else "")
 
     def _bar(self, left: str, fraction: float, right: str) -> Content:

@@ -251,7 +251,7 @@ class WeightInspector(Vertical, can_focus=False):
         if [str(key.value) for key in table.rows] == names:
             for name, row in rows.items():
                 for column, value in zip(table.columns, row):
-                    table.update_cell(name, column, value)
+                    table.update_cell(name, column, value, update_width=True)  # a longer number widens its column
         else:
             table.clear()
             for name, row in rows.items():
