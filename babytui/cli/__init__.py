@@ -33,10 +33,13 @@ def _stdout_gone() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `babytui` console script."""
-    from . import data, export, lessons, predict, runs, train
+    from . import data, export, lessons, predict, range_test, runs, train
 
     args = build_parser().parse_args(argv)
-    commands = {"lessons": lessons.run, "export": export.run, "data": data.run, "runs": runs.run, "train": train.run, "predict": predict.run}
+    commands = {
+        "lessons": lessons.run, "export": export.run, "data": data.run, "runs": runs.run, "train": train.run,
+        "predict": predict.run, "range-test": range_test.run,
+    }
     try:
         if args.command is None:
             from ..tui.app import run_app

@@ -20,11 +20,12 @@ def run(args: argparse.Namespace) -> int:
     number = getattr(args, "number", None) or getattr(args, "lesson", None)
     if number is not None:
         return show_card(args, number)
+    width = max(len(lesson.title) for lesson in LESSONS) + 1
     for lesson in LESSONS:
         settings = ", ".join(
             f"{name}={FIELDS[name].format(getattr(lesson.defaults, name))}" for name in lesson.fields if name not in WHERE
         )
-        print(f"{lesson.number:>2}  {lesson.title:<28} {settings}")
+        print(f"{lesson.number:>2}  {lesson.title:<{width}} {settings}")
     return 0
 
 

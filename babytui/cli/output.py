@@ -31,7 +31,10 @@ def result_line(summary: dict[str, Any]) -> str:
     if summary["final_loss"] is not None:
         parts.append(f"final loss {summary['final_loss']:.6g}")
     if summary["test_accuracy"] is not None:
-        parts.append(f"test accuracy {summary['test_accuracy']:.2f}%")
+        best = summary.get("best_epoch")
+        parts.append(f"test accuracy {summary['test_accuracy']:.2f}%" + (f" (epoch {best}'s weights, best on validation)" if best else ""))
+    if summary.get("early_stopped"):
+        parts.append(f"stopped early after epoch {summary['epochs']}")
     if summary["steps"]:
         parts.append(f"{summary['images_per_second']:,.0f} samples/s on {summary['device']}")
     return "done: " + ", ".join(parts)

@@ -1,4 +1,4 @@
-"""The command line: `babytui` alone opens the app; `lessons`, `train`, `predict`, `export`, `data` and `runs` run headless."""
+"""The command line: `babytui` alone opens the app; `lessons`, `train`, `range-test`, `predict`, `export`, `data` and `runs` run headless."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="babytui",
-        usage="babytui [--colors DEPTH]\n       babytui {lessons,train,predict,runs,export,data} ...",
+        usage="babytui [--colors DEPTH]\n       babytui {lessons,train,range-test,predict,runs,export,data} ...",
         description=(
             "Learn PyTorch by doing, in the terminal. `babytui` alone opens the app (the lessons, "
             "their settings and live views); the commands below run headless."
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the app's colours: {', '.join(COLOR_CHOICES)} (default: ${COLORS_ENV}, else auto: "
         "truecolor where the terminal says so, at least 256 inside tmux or GNU screen)",
     )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,predict,runs,export,data}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{lessons,train,range-test,predict,runs,export,data}")
     lessons = sub.add_parser("lessons", help=f"list the {len(LESSONS)} lessons and their settings; `lessons N`: lesson N's layers")
     lessons.add_argument("number", nargs="?", metavar="N", help="show lesson N's architecture card (for the settings given)")
     lessons.add_argument("--json", action="store_true", help="print the card as one JSON object")
@@ -91,8 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="picture files of any size or mode (made 32x32 RGB)")
     predict.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     predict.add_argument("--what-if", action="store_true", help="also the top 3 with each picture flipped, shifted, noisier and darker")
-    runs = sub.add_parser("runs", help="list the saved runs; `babytui runs rm RUN` deletes one")
+    range_test = sub.add_parser(
+        "range-test", help="an LR range test of an image lesson: the loss as the lr grows each batch, and a suggested lr"
+    )
+    add_settings(range_test)
+    range_test.add_argument("--json", action="store_true", help="print the curve and the suggestion as one JSON object")
+    runs = sub.add_parser("runs", help="list the saved runs; `--compare A B ...` sets runs side by side; `rm RUN` deletes one")
     runs.add_argument("--csv", nargs="?", const="-", metavar="FILE", help="write the runs as CSV to FILE (or stdout)")
+    runs.add_argument(
+        "--compare", nargs="+", metavar="RUN",
+        help="two or more runs (ids or unique starts) side by side: the settings that differ, and their results",
+    )
+    runs.add_argument("--json", action="store_true", help="with --compare: print the comparison as one JSON object")
     runs_sub = runs.add_subparsers(dest="runs_command", parser_class=_Parser, metavar="{rm}")
     rm = runs_sub.add_parser("rm", help="delete a saved run (asks first)")
     rm.add_argument("run", metavar="RUN", help="the run's id or a unique start of it")

@@ -71,8 +71,12 @@ def capture(
     shuffle: torch.Generator,
     device: torch.device,
     seconds: float,
+    extra: dict[str, Any] | None = None,
 ) -> Checkpoint:
-    """The state after the updates done so far (a few state dicts copied: only now and then)."""
+    """The state after the updates done so far (a few state dicts copied: only now and then).
+
+    `extra` adds what the loop's other parts keep (the lr schedule, the best epoch), each under its key.
+    """
     import torch
 
     whole = len(state.epoch_losses) == steps_per_epoch
@@ -96,6 +100,8 @@ def capture(
         "test_loss": state.test_loss,
         "test_accuracy": state.test_accuracy,
     }
+    for key, value in (extra or {}).items():
+        saved[key] = _cpu_copy(value)
     return Checkpoint(state.epoch, state.step, reason, saved)
 
 

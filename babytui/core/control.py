@@ -18,9 +18,12 @@ class Control:
         """Stopping to quit: skip scoring the test split at the end, only save the checkpoint."""
         self.waited = 0.0
         """Seconds the loop has spent held by a pause: left out of its training time."""
+        self.planned_lrs: dict[int, float] = {}
+        """lr changes to make when the run has done so many updates (a resumed run replays its own)."""
         self._cond = threading.Condition()
         self._paused = False
         self._steps_allowed = 0
+        self._lr_request: tuple[float | None, float | None] | None = None
 
     @property
     def paused(self) -> bool:
@@ -60,6 +63,32 @@ class Control:
             self._paused = True
             self._steps_allowed += count
             self._cond.notify_all()
+
+    def set_lr(self, lr: float | None = None, *, factor: float | None = None) -> None:
+        """Ask the run to use the lr setting `lr` (or its own times `factor`) from its next batch on.
+
+        Factors asked for before the next batch add up: - pressed twice quarters the lr.
+        """
+        with self._cond:
+            pending = self._lr_request
+            if lr is None and factor is not None and pending is not None:
+                before, before_factor = pending
+                lr, factor = (before * factor, None) if before is not None else (None, (before_factor or 1.0) * factor)
+            self._lr_request = (lr, factor)
+
+    def lr_change(self, step: int, current: float) -> float | None:
+        """The lr setting to switch to before the next batch, `step` updates done and `current` in
+        force; None to keep it. Asked for with `set_lr` since the last batch, or planned for this step.
+        """
+        if self._lr_request is not None:  # a plain read each batch; the lock only when there is one
+            with self._cond:
+                request, self._lr_request = self._lr_request, None
+            if request is not None:
+                lr, factor = request
+                return lr if lr is not None else current * (factor or 1.0)
+        if self.planned_lrs:
+            return self.planned_lrs.pop(step, None)
+        return None
 
     def wait_turn(self) -> bool:
         """Block while paused; True when the next batch may run, False when stopped."""

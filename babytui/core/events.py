@@ -40,6 +40,8 @@ class RunStarted:
     """Samples in the test split."""
     settings: Any = None
     """The run's validated Settings: what its model is rebuilt from to look inside it."""
+    validation_size: int = 0
+    """Training samples held out as a validation split (not in `train_size`)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class StepLogged:
     """Seconds spent training so far (pauses excluded)."""
     eta: float
     """Seconds of training left at the current speed."""
+    lr: float | None = None
+    """The lr the next batch uses (image lessons): a schedule moves it, the user may change it."""
 
     @property
     def progress(self) -> float:
@@ -99,6 +103,10 @@ class EpochEnded:
     """confusion[true][predicted] counts on the test split (image lessons)."""
     seconds: float = 0.0
     """Training time of this epoch."""
+    val_loss: float | None = None
+    """Mean loss on the validation split, when the run holds one out."""
+    val_accuracy: float | None = None
+    """Percent of validation images classified right."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,10 @@ class Finished:
     """Lessons 2-9: what the outputs should be."""
     stopped: bool = False
     """True when the run was stopped before its planned end."""
+    best_epoch: int | None = None
+    """The epoch best on validation whose weights were put back at the end, None if none was."""
+    early_stopped: bool = False
+    """True when validation stopped improving for `patience` epochs and the run ended there."""
 
     def summary(self) -> dict[str, Any]:
         """The result as plain JSON-ready values."""
@@ -179,6 +191,8 @@ class Finished:
             "outputs": list(self.outputs),
             "targets": list(self.targets),
             "stopped": self.stopped,
+            "best_epoch": self.best_epoch,
+            "early_stopped": self.early_stopped,
         }
 
 
@@ -274,6 +288,81 @@ class HealthChecked:
         return not self.findings
 
 
+@dataclass(frozen=True)
+class LrChanged:
+    """The lr setting was changed while the run went on (by the user, or replayed on a resume)."""
+
+    step: int
+    """Updates done when it changed: update step + 1 is the first with the new lr."""
+    lr: float
+    """The new lr setting (a schedule's base or peak)."""
+    previous: float
+    """The lr setting before."""
+    current: float
+    """The lr the next batch uses (the setting times the schedule's factor now)."""
+
+
+@dataclass(frozen=True)
+class BestRestored:
+    """At the end, the weights of the epoch best on validation were put back and scored on the test split."""
+
+    epoch: int
+    """The epoch whose weights were restored."""
+    step: int
+    """Updates done at the end of that epoch."""
+    val_accuracy: float
+    """Its validation accuracy, the best of the run."""
+    test_loss: float
+    """The restored weights' test loss."""
+    test_accuracy: float
+    """The restored weights' test accuracy: the run's result."""
+    last_test_accuracy: float | None
+    """The test accuracy of the last epoch's weights, for comparison."""
+
+
+@dataclass(frozen=True)
+class RangeTestLogged:
+    """Points of an LR range test since the last report."""
+
+    step: int
+    """Batches done so far."""
+    total_steps: int
+    """Batches planned."""
+    lrs: tuple[float, ...]
+    """The lr of each batch since the last report."""
+    losses: tuple[float, ...]
+    """Its loss, before smoothing."""
+
+
+@dataclass(frozen=True)
+class RangeTestDone:
+    """An LR range test ended: the whole curve and the lr it suggests."""
+
+    lrs: tuple[float, ...]
+    """The lr of every batch, growing by the same factor each."""
+    losses: tuple[float, ...]
+    """Each batch's loss."""
+    smoothed: tuple[float, ...]
+    """The losses smoothed (a centred average, without lag): what the suggestion reads."""
+    suggestion: float | None
+    """The lr where the smoothed loss falls fastest, None when it never fell."""
+    lowest: float | None
+    """The lr where the smoothed loss was lowest."""
+    reason: str
+    """Why it ended: 'exploded', 'end' (the lr reached its maximum) or 'stopped'."""
+    seconds: float = 0.0
+    """How long it took."""
+
+    def summary(self) -> dict[str, Any]:
+        """The curve and the suggestion as plain JSON-ready values."""
+        return {
+            "suggestion": self.suggestion, "lowest": self.lowest, "reason": self.reason,
+            "steps": len(self.lrs), "seconds": round(self.seconds, 3),
+            "lrs": list(self.lrs), "losses": list(self.losses), "smoothed": list(self.smoothed),
+        }
+
+
 Event = (
-    RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | HealthChecked | Finished
+    RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | HealthChecked
+    | Finished | LrChanged | BestRestored | RangeTestLogged | RangeTestDone
 )

@@ -95,20 +95,24 @@ try:
 except OSError as exc:  # no dataset there: one line, not a traceback
     raise SystemExit(f"cannot read the dataset from {args.data_root}: {exc.strerror or exc}"
                      f"{f' ({exc.filename})' if exc.filename else ''}; give its folder with --data-root DIR")
+$CARVE
 train_images, train_labels = train_images.to(device), train_labels.to(device)  # (N, 3, 32, 32), (N,)
 test_images, test_labels = test_images.to(device), test_labels.to(device)
 
 torch.manual_seed($SEED)
 model = $MODEL.to(device)
 loss_fn = nn.CrossEntropyLoss()
-optimizer = torch.optim.SGD(model.parameters(), lr=$LR)
+optimizer = $OPTIMIZER
 shuffle = torch.Generator().manual_seed($SEED)  # on the CPU, so every device shuffles alike
 
 BATCH_SIZE = $BATCH_SIZE
 n = len(train_images)
-total = args.epochs * math.ceil(n / BATCH_SIZE)
+steps_per_epoch = math.ceil(n / BATCH_SIZE)
+total = args.epochs * steps_per_epoch
 if args.max_steps:
     total = min(total, args.max_steps)
+$SCHEDULER
+$BEFORE
 step = 0
 started = time.perf_counter()
 for epoch in range(1, args.epochs + 1):
@@ -123,6 +127,7 @@ for epoch in range(1, args.epochs + 1):
         loss = loss_fn(model(inputs), labels)
         loss.backward()
         optimizer.step()
+$SCHEDULER_STEP
         step += 1
         losses.append(loss.detach())  # no .item() here: that would wait for the GPU every step
         if step % 2000 == 0:
@@ -133,14 +138,76 @@ for epoch in range(1, args.epochs + 1):
         break
     train_loss = torch.stack(losses).mean().item()
     test_loss, accuracy = evaluate(model, test_images, test_labels)
-    print(f"epoch {epoch}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, test accuracy {accuracy:.2f}%")
+$EPOCH_END
     if step >= total:
         break
 
+$AFTER
 print(f"final loss: {train_loss:.8g}")
 print(f"test accuracy: {accuracy:.2f}%")
 '''
 )
+
+
+def image_blocks(s: Settings) -> dict[str, str]:
+    """The parts of the image loop that follow the settings: validation, optimizer, schedule, early stopping."""
+    from .optim import Code, optimizer_spec, scheduler_spec
+    from .validation import SPLIT_SEED
+
+    name, kwargs = optimizer_spec(s)
+    blocks = {
+        "OPTIMIZER": call(f"torch.optim.{name}", {"params": Code("model.parameters()"), **kwargs}).replace("params=", "", 1),
+        "CARVE": UNUSED, "SCHEDULER": UNUSED, "SCHEDULER_STEP": UNUSED, "BEFORE": UNUSED, "AFTER": UNUSED,
+        "EPOCH_END": '    print(f"epoch {epoch}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, test accuracy {accuracy:.2f}%")',
+    }
+    spec = scheduler_spec(s, Code("total"), Code("steps_per_epoch"))
+    if spec is not None:
+        blocks["SCHEDULER"] = f"scheduler = {call('torch.optim.lr_scheduler.' + spec[0], {'optimizer': Code('optimizer'), **spec[1]}).replace('optimizer=', '', 1)}"
+        blocks["SCHEDULER_STEP"] = "        scheduler.step()  # the lr of the next batch"
+    if s.validation_size:
+        v = s.validation_size
+        blocks["CARVE"] = VALIDATION_CARVE.substitute(SIZE=v, SHOWN=f"{v:,}", SPLIT_SEED=SPLIT_SEED)
+        blocks["BEFORE"] = "best_accuracy, best_epoch, best_weights, since_best = -1.0, 0, None, 0"
+        blocks["EPOCH_END"] = VALIDATION_EPOCH_END + (PATIENCE_END.substitute(PATIENCE=s.patience) if s.patience else "")
+        if s.restore_best:
+            blocks["AFTER"] = RESTORE_BEST
+    return blocks
+
+
+VALIDATION_CARVE = Template(
+    """# Hold $SHOWN training images out to choose the best epoch by: the same ones whatever the seed.
+held_out = torch.randperm(len(train_images), generator=torch.Generator().manual_seed($SPLIT_SEED))
+val_images, val_labels = train_images[held_out[:$SIZE]].to(device), train_labels[held_out[:$SIZE]].to(device)
+train_images, train_labels = train_images[held_out[$SIZE:]], train_labels[held_out[$SIZE:]]"""
+)
+
+UNUSED = "\x00"
+"""A block the settings leave out: its line is dropped."""
+
+VALIDATION_EPOCH_END = """    val_loss, val_accuracy = evaluate(model, val_images, val_labels)
+    print(f"epoch {epoch}: train loss {train_loss:.4f}, validation loss {val_loss:.4f}, "
+          f"validation accuracy {val_accuracy:.2f}%, test loss {test_loss:.4f}, test accuracy {accuracy:.2f}%")
+    if len(losses) == steps_per_epoch:  # only whole epochs compete; the test split never chooses
+        if val_accuracy > best_accuracy:
+            best_accuracy, best_epoch, since_best = val_accuracy, epoch, 0
+            best_weights = copy.deepcopy(model.state_dict())
+        else:
+            since_best += 1"""
+
+PATIENCE_END = Template(
+    """
+    if since_best >= $PATIENCE and step < total:  # patience: stop once validation has not improved for so many epochs
+        print(f"stopping early: validation accuracy has not improved for {since_best} epochs")
+        break"""
+)
+
+RESTORE_BEST = """# Put back the weights of the epoch best on validation, and score them once on the test split.
+if best_weights is not None:
+    last_accuracy = accuracy
+    model.load_state_dict(best_weights)
+    test_loss, accuracy = evaluate(model, test_images, test_labels)
+    print(f"restored epoch {best_epoch}: test accuracy {accuracy:.2f}% (the last epoch's weights: {last_accuracy:.2f}%)")
+"""
 
 
 def image_script(lesson: ImageLesson, s: Settings) -> str:
@@ -161,8 +228,11 @@ def image_script(lesson: ImageLesson, s: Settings) -> str:
         EPOCHS=s.epochs,
         MAX_STEPS=s.max_steps,
         SEED=s.seed,
-        LR=repr(s.lr),
         BATCH_SIZE=s.batch_size,
         MODEL=model,
+        **image_blocks(s),
     )
+    main = "\n".join(line for line in main.split("\n") if line != UNUSED)
+    if "copy." in main:
+        head = head.replace("import argparse\n", "import argparse\nimport copy\n")
     return head + data.loader_source().lstrip("\n") + "\n\n" + sources + "\n" + main

@@ -80,6 +80,7 @@ class Session:
         progress: ProgressCallback | None = None,
         store: RunStore | None = None,
         data: ImageData | None = None,
+        range_test: bool = False,
     ) -> None:
         self.lesson = lesson
         """The lesson run."""
@@ -97,6 +98,8 @@ class Session:
         """Where runs are saved (None: the default store)."""
         self.data = data
         """The dataset, when the caller has it already (tests); else loaded here."""
+        self.range_test = range_test
+        """Run an LR range test with these settings instead of training (never saved)."""
         self.checkpoint: dict[str, Any] | None = None
         """The state a resumed run goes on from, once read."""
         self.run_id: str | None = None
@@ -145,6 +148,30 @@ class Session:
 
         return self.lesson.load_data(self.settings, progress=loading)
 
+    def _replay_lr_changes(self) -> None:
+        """The lr changes the run made after its checkpoint are made again, at the same steps."""
+        assert self.resume is not None
+        step = 0 if self.checkpoint is None else int(self.checkpoint["step"])
+        for change in self.resume.metrics().lr_changes:
+            if change["step"] >= step:  # a change at the checkpoint's step came after it was taken
+                self.control.planned_lrs[change["step"]] = change["lr"]
+
+    def _range_test(self, data: ImageData | None) -> Iterator[Event]:
+        """An LR range test of the lesson's network, optimizer and batch size (nothing saved)."""
+        from .lr_range import range_test
+
+        if not self.lesson.is_image or data is None:
+            raise RunError(f"lesson {self.lesson.number} does not train on images: an LR range test needs an image lesson")
+        try:
+            for event in range_test(self.lesson, self.settings, self.control, data):
+                if isinstance(event, Finished):
+                    self.result = event
+                yield event
+        except BabytuiError:
+            raise
+        except Exception as exc:
+            raise BabytuiError(failure_message(exc, self.settings)) from None
+
     def _open_record(self, data: ImageData | None) -> tuple[Recorder | None, str | None]:
         """The recorder of a new run, or (None, why) when it cannot be saved: it trains unsaved."""
         from .runs import Recorder
@@ -188,11 +215,15 @@ class Session:
         try:
             if self.resume is not None:  # its lock first: a run written elsewhere or through a link goes no further
                 self._read_resume()
+                self._replay_lr_changes()
                 recorder = Recorder(self.resume, resumed_from=self.resumed_from)
                 self.run_id = recorder.run.id
             data = self._load_data()  # before a new run is created: a dataset that won't load leaves none behind
             if self.control.stopped:
                 raise LoadCancelled("stopped before training began")
+            if self.range_test:
+                yield from self._range_test(data)
+                return
             notes = list(self._check_data(data))
             if recorder is not None:
                 recorder.data = data.identity() if data is not None else None

@@ -14,6 +14,10 @@ from .errors import SettingsError
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+"""torch.optim's SGD (with momentum and Nesterov as its settings), Adam and AdamW."""
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+"""How the lr moves over a run: not at all, down by gamma every few epochs, a cosine to 0, one cycle."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,36 @@ class Settings:
     """Feature maps of the first convolution."""
     conv2_channels: int = 20
     """Feature maps of the second convolution."""
+    validation_size: int = 0
+    """Training images held out as a validation split, scored each epoch; 0 for none."""
+    patience: int = 0
+    """Stop when validation accuracy has not improved for this many epochs; 0 never stops early."""
+    restore_best: bool = True
+    """With a validation split: put back the best epoch's weights at the end and score those."""
+    optimizer: str = "sgd"
+    """One of OPTIMIZERS."""
+    momentum: float = 0.0
+    """SGD's momentum: how much of the last step carries into the next (0: plain SGD)."""
+    nesterov: bool = False
+    """SGD: take the gradient after the momentum's step (needs a momentum above 0)."""
+    betas: tuple[float, ...] = (0.9, 0.999)
+    """Adam and AdamW: the decay of the running mean of the gradient and of its square."""
+    weight_decay: float = 0.0
+    """Pulls every weight toward 0 each step (AdamW: decoupled from the gradient)."""
+    schedule: str = "constant"
+    """One of SCHEDULES; the lr setting is its starting (step, cosine) or highest (onecycle) value."""
+    step_epochs: int = 2
+    """The step schedule multiplies the lr by gamma every this many epochs."""
+    gamma: float = 0.1
+    """The step schedule's factor."""
+    warmup: float = 0.3
+    """One-cycle: the fraction of the run spent raising the lr to its highest."""
+    range_steps: int = 300
+    """Batches of an LR range test."""
+    range_min_lr: float = 1e-5
+    """The lr an LR range test starts from."""
+    range_max_lr: float = 10.0
+    """The lr an LR range test grows to, unless the loss explodes first."""
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some settings changed (not validated)."""
@@ -154,6 +188,34 @@ def _floats(name: str, length: int | None, lo: float = -1e6, hi: float = 1e6) ->
     return parse
 
 
+def _fraction(name: str) -> Callable[[str], float]:
+    """A number from 0 up to, not including, 1 (a momentum, a beta)."""
+    number = _float(name, 0, 1)
+
+    def parse(text: str) -> float:
+        value = number(text)
+        if value >= 1:
+            raise SettingsError(name, f"must be below 1 (got {str(text).strip()}): at 1 nothing is ever forgotten")
+        return value
+
+    return parse
+
+
+def _warmup(text: str) -> float:
+    value = _float("warmup", 0, 1, positive=True)(text)
+    if value >= 1:
+        raise SettingsError("warmup", "must be below 1: one-cycle needs some of the run to bring the lr down")
+    return value
+
+
+def _betas(text: str) -> tuple[float, ...]:
+    values = _floats("betas", 2, 0, 1)(text)
+    for value in values:
+        if value >= 1:
+            raise SettingsError("betas", f"each must be below 1 (got {value:g})")
+    return values
+
+
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = str(text).strip().lower()
@@ -211,6 +273,21 @@ FIELDS: dict[str, Field] = {
         Field("flat_targets", "targets as (B,)", "shape the targets (B,) as the tutorial does: against (B, 1) outputs MSELoss broadcasts to (B, B), a wrong loss with no error", _bool("flat_targets")),
         Field("conv1_channels", "conv1 channels", "feature maps of the first convolution", _int("conv1_channels", 1, 256)),
         Field("conv2_channels", "conv2 channels", "feature maps of the second convolution", _int("conv2_channels", 1, 256)),
+        Field("validation_size", "validation", "training images held out to choose the best epoch (0: none)", _int("validation_size", 0, 10_000_000)),
+        Field("patience", "patience", "stop after this many epochs without a better validation accuracy (0: never)", _int("patience", 0, 1_000_000)),
+        Field("restore_best", "restore best", "at the end, put back the weights of the epoch best on validation", _bool("restore_best")),
+        Field("optimizer", "optimizer", "sgd (with momentum, nesterov), adam or adamw", _choice("optimizer", OPTIMIZERS), OPTIMIZERS),
+        Field("momentum", "momentum", "sgd: the share of the last step kept in the next, 0 to below 1", _fraction("momentum")),
+        Field("nesterov", "nesterov", "sgd: look ahead along the momentum before taking the gradient", _bool("nesterov")),
+        Field("betas", "betas", "adam, adamw: decay of the mean gradient and of its square, e.g. 0.9, 0.999", _betas),
+        Field("weight_decay", "weight decay", "pull every weight toward 0 each step (adamw: decoupled)", _float("weight_decay", 0, 10)),
+        Field("schedule", "schedule", "how the lr moves: constant, step, cosine or onecycle (lr is its peak)", _choice("schedule", SCHEDULES), SCHEDULES),
+        Field("step_epochs", "step every", "step schedule: multiply the lr by gamma every this many epochs", _int("step_epochs", 1, 1_000_000)),
+        Field("gamma", "gamma", "step schedule: the factor, e.g. 0.1", _float("gamma", 0, 1, positive=True)),
+        Field("warmup", "warmup", "onecycle: the fraction of the run spent raising the lr, e.g. 0.3", _warmup),
+        Field("range_steps", "range steps", "LR range test: batches, the lr growing by the same factor each", _int("range_steps", 10, 100_000)),
+        Field("range_min_lr", "range min lr", "LR range test: the lr it starts from", _float("range_min_lr", 0, 1000, positive=True)),
+        Field("range_max_lr", "range max lr", "LR range test: the lr it grows to unless the loss explodes first", _float("range_max_lr", 0, 1000, positive=True)),
     )
 }
 
@@ -227,6 +304,14 @@ def parse_value(name: str, value: Any) -> Any:
     return field.parse(str(value))
 
 
+def _check_together(fields: tuple[str, ...], s: Settings) -> None:
+    """Settings that are fine alone but not together; the reason hangs on the field to change."""
+    if "nesterov" in fields and s.nesterov and s.optimizer == "sgd" and s.momentum == 0:
+        raise SettingsError("nesterov", "needs a momentum above 0: it looks ahead along the momentum")
+    if "range_max_lr" in fields and s.range_max_lr <= s.range_min_lr:
+        raise SettingsError("range_max_lr", f"must be above range min lr ({s.range_min_lr:g})")
+
+
 def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any]) -> Settings:
     """Check `values` (text or typed) for a lesson with `fields` and apply them to `base`.
 
@@ -240,6 +325,7 @@ def validate(fields: tuple[str, ...], base: Settings, values: Mapping[str, Any])
             raise SettingsError(name, "is not a setting")
         changes[name] = parse_value(name, value)
     settings = base.replace(**changes)
+    _check_together(fields, settings)
     if "dataset" in fields and REGISTRY[settings.dataset].NEEDS_ROOT and not settings.data_root.strip():
         raise SettingsError("data_root", f"the {settings.dataset} dataset needs a data root: the {REGISTRY[settings.dataset].ROOT_HELP}")
     return settings

@@ -18,11 +18,13 @@ from .control import Clock, Control
 from .datasets import ImageData, normalize
 from .device import resolve_device
 from .errors import DivergedError, RunError
-from .events import EpochEnded, Event, Finished, Note, RunStarted, StepLogged
+from .events import BestRestored, EpochEnded, Event, Finished, Note, RunStarted, StepLogged
 from .health import HealthWatch
 from .notebook import parameter_count, snapshot
+from .optim import LrSteering, build_optimizer, build_scheduler, current_lr
 from .scoring import evaluate, predictions
 from .settings import Settings
+from .validation import BestEpoch, Split, carve_validation, gap_line
 
 if TYPE_CHECKING:
     from .lessons import Lesson
@@ -81,7 +83,7 @@ def log_steps(
     elapsed = max(clock.seconds, 1e-9)
     rate = step / elapsed
     eta = (total - step) / rate if rate > 0 else 0.0
-    return StepLogged(epoch, step, losses[-1], tuple(losses), total, rate * batch_size, elapsed, eta)
+    return StepLogged(epoch, step, losses[-1], tuple(losses), total, rate * batch_size, elapsed, eta, lr)
 
 
 class Pace:
@@ -125,22 +127,26 @@ def train_images(
     device = resolve_device(s.device)
     data = lesson.load_data(s) if data is None else data.to(device)
     num_classes = len(data.classes)
+    split = carve_validation(data, s.validation_size)  # the images trained on; those held out to choose
     model = lesson.build_model(s, num_classes).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=s.lr)
     loss_fn = nn.CrossEntropyLoss()
     shuffle = torch.Generator().manual_seed(s.seed)  # on the CPU, so every device shuffles alike
-    n = len(data.train_images)
+    n = len(split.train)
     steps_per_epoch = math.ceil(n / s.batch_size)
     total = s.epochs * steps_per_epoch
     if s.max_steps:
         total = min(total, s.max_steps)
+    optimizer = build_optimizer(model.parameters(), s)
+    scheduler = build_scheduler(optimizer, s, total, steps_per_epoch)  # None for a constant lr
+    steering, best = LrSteering(optimizer, scheduler, s.lr), BestEpoch(s.patience)
     state, clock = checkpoint.RunState(epoch=1), Clock()
     if resume is not None:
         state, seconds = checkpoint.restore(resume, lesson, model, optimizer, shuffle, device, steps_per_epoch)
+        restore_extras(resume, steering, best, device)
         clock = Clock(already=seconds)  # the time already trained counts
     yield RunStarted(
         lesson.number, str(device), s.epochs, steps_per_epoch, total, parameter_count(model),
-        data.name, data.classes, n, len(data.test_images), settings=s,
+        data.name, data.classes, n, len(data.test_images), settings=s, validation_size=s.validation_size,
     )
     yield snapshot(model, state.step, "start")
     with clock.left_out():
@@ -148,15 +154,17 @@ def train_images(
     watch = HealthWatch(model, loss_fn, lesson, classes=num_classes)
 
     def save(reason: str):
-        return checkpoint.capture(reason, lesson, state, steps_per_epoch, model, optimizer, shuffle, device, clock.seconds)
+        extra = {"steering": steering.state_dict(), "best": best.state_dict()}
+        return checkpoint.capture(reason, lesson, state, steps_per_epoch, model, optimizer, shuffle, device, clock.seconds, extra)
 
     pace = Pace()
-    stopped = False
+    stopped = early = False
     first_epoch = state.epoch
     for epoch in range(first_epoch, s.epochs + 1):
         epoch_started = time.perf_counter()
         state.epoch, state.epoch_order = epoch, shuffle.get_state()
-        batches = torch.randperm(n, generator=shuffle).to(device).split(s.batch_size)
+        order = torch.randperm(n, generator=shuffle)
+        batches = split.train[order].to(device).split(s.batch_size)  # indices of training images
         if epoch > first_epoch:
             state.epoch_losses = []
         batches = batches[len(state.epoch_losses) :]  # resuming mid-epoch: the same order, less what was done
@@ -167,6 +175,9 @@ def train_images(
             if not clock.wait_turn(control):
                 stopped = True
                 break
+            new_lr = control.lr_change(state.step, steering.base)  # asked for while running, or replayed by a resume
+            if new_lr is not None:
+                yield from steering.change(new_lr, state.step)
             inputs = normalize(data.train_images[idx])  # (B, 3, 32, 32) floats in [-1, 1]
             labels = data.train_labels[idx]  # (B,)
             probe = watch.begin() if watch.due else None  # a health check traces this one update
@@ -174,13 +185,17 @@ def train_images(
             loss = loss_fn(model(inputs), labels)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()  # the next batch's lr
             state.step += 1
             state.epoch_losses.append(loss.detach())  # no .item() here: it would wait for the device every step
             if probe is not None:
                 yield watch.end(probe, state.step, loss)
             if pace.log_due(control):
                 watch.note(state.step)
-                yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr, watch.blame)
+                yield log_steps(
+                    state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, current_lr(optimizer), watch.blame
+                )
                 logged, pace.last_log = len(state.epoch_losses), time.perf_counter()
                 if pace.snapshot_due(control):
                     yield snapshot(model, state.step, "live")
@@ -192,36 +207,96 @@ def train_images(
                     pace.last_checkpoint = time.perf_counter()
                     pace.checkpoint_cost = pace.last_checkpoint - saving
         if logged < len(state.epoch_losses):
-            yield log_steps(state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, s.lr, watch.blame)
+            yield log_steps(
+                state.epoch_losses[logged:], epoch, state.step, total, clock, s.batch_size, current_lr(optimizer), watch.blame
+            )
             pace.last_log = time.perf_counter()
         with clock.left_out():  # scoring, pictures and checkpoints are not training time
             finished_epoch = len(state.epoch_losses) == steps_per_epoch
             if state.epoch_losses:
                 state.train_loss = torch.stack(state.epoch_losses).mean().item()
             if state.epoch_losses and not (stopped and control.quick):
-                test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
-                state.test_loss, state.test_accuracy = test_loss, test_accuracy
-                if finished_epoch:
-                    state.epochs_done = epoch
-                yield EpochEnded(
-                    epoch, state.step, state.train_loss, test_loss, test_accuracy,
-                    tuple(tuple(row) for row in confusion.tolist()), time.perf_counter() - epoch_started,
-                )
-                yield predictions(model, data, state.step)
-                yield snapshot(model, state.step, "epoch")
-                yield Note(
-                    f"epoch {epoch}" + ("" if finished_epoch else " (part)"),
-                    f"train loss {state.train_loss:.4f}   test loss {test_loss:.4f}   test accuracy {test_accuracy:.2f}%",
-                    state.step,
-                )
+                yield from end_epoch(model, data, split, state, best, epoch, finished_epoch, time.perf_counter() - epoch_started)
             if checkpoints and (len(state.epoch_losses) > restored or stopped):
                 yield save("stop" if stopped else "epoch" if finished_epoch else "end")
                 pace.last_checkpoint = time.perf_counter()
-        if stopped or state.step >= total:
+        if best.out_of_patience and not stopped and state.step < total:
+            early = True
+            yield Note("stopping early", f"validation accuracy has not improved for {best.since} epochs (patience {s.patience})", state.step)
+        if stopped or early or state.step >= total:
             break
+    restored_best = None
+    if best.weights is not None and s.restore_best and not stopped:
+        with clock.left_out():
+            restored_best = yield from put_back_best(model, data, state, best)
+            if checkpoints:  # a finished run keeps the weights it chose: those are its result
+                yield save("best")
     elapsed = clock.seconds
     yield Finished(
         lesson.number, str(device), state.step, state.epochs_done, elapsed,
         state.step * s.batch_size / elapsed if elapsed > 0 else 0.0,
         state.train_loss, state.test_loss, state.test_accuracy, stopped=stopped,
+        best_epoch=restored_best, early_stopped=early,
     )
+
+
+def end_epoch(
+    model: nn.Module, data: ImageData, split: Split, state: checkpoint.RunState, best: BestEpoch,
+    epoch: int, finished_epoch: bool, seconds: float,
+) -> Iterator[Event]:
+    """Score an epoch (the test split, and the validation split when there is one) and report it."""
+    num_classes = len(data.classes)
+    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
+    val_loss = val_accuracy = None
+    if split.val_images is not None:
+        val_loss, val_accuracy, _ = evaluate(model, split.val_images, split.val_labels, num_classes)
+    state.test_loss, state.test_accuracy = test_loss, test_accuracy
+    if finished_epoch:
+        state.epochs_done = epoch
+        if val_accuracy is not None:  # only whole epochs compete: a resumed run must choose alike
+            best.update(epoch, state.step, val_accuracy, test_accuracy, model)
+    yield EpochEnded(
+        epoch, state.step, state.train_loss, test_loss, test_accuracy,
+        tuple(tuple(row) for row in confusion.tolist()), seconds, val_loss, val_accuracy,
+    )
+    yield predictions(model, data, state.step)
+    yield snapshot(model, state.step, "epoch")
+    lines = [f"train loss {state.train_loss:.4f}   test loss {test_loss:.4f}   test accuracy {test_accuracy:.2f}%"]
+    if val_loss is not None:
+        lines = [
+            f"train loss {state.train_loss:.4f}   validation loss {val_loss:.4f}   test loss {test_loss:.4f}",
+            f"validation accuracy {val_accuracy:.2f}%   test accuracy {test_accuracy:.2f}%",
+            gap_line(state.train_loss, val_loss, best.last_gap),
+        ]
+        if best.accuracy is not None:
+            lines.append(best.describe())
+        best.last_gap = val_loss - state.train_loss
+    yield Note(f"epoch {epoch}" + ("" if finished_epoch else " (part)"), "\n".join(lines), state.step)
+
+
+def put_back_best(model: nn.Module, data: ImageData, state: checkpoint.RunState, best: BestEpoch):
+    """Load the best epoch's weights and score them on the test split; its epoch (a generator's return)."""
+    last = state.test_accuracy
+    model.load_state_dict(best.weights)
+    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, len(data.classes))
+    state.test_loss, state.test_accuracy = test_loss, test_accuracy
+    yield BestRestored(best.epoch, best.step, best.accuracy, test_loss, test_accuracy, last)
+    yield predictions(model, data, state.step)
+    yield snapshot(model, state.step, "end")
+    shown = f"epoch {best.epoch} (validation accuracy {best.accuracy:.2f}%): test accuracy {test_accuracy:.2f}%"
+    if last is not None:
+        shown += f", against {last:.2f}% for the last epoch's weights ({test_accuracy - last:+.2f} points)"
+    yield Note("restored the best epoch", shown, state.step)
+    return best.epoch
+
+
+def restore_extras(saved: dict[str, Any], steering: LrSteering, best: BestEpoch, device: torch.device) -> None:
+    """Put back the lr schedule and the best epoch a checkpoint holds (older ones hold neither)."""
+    try:
+        if saved.get("steering") is not None:
+            steering.load_state_dict(saved["steering"])
+        if saved.get("best") is not None:
+            best.load_state_dict(saved["best"], device)
+    except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"the checkpoint's lr schedule or best epoch does not fit these settings: {reason}") from None

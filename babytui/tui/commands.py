@@ -12,7 +12,11 @@ COMMANDS = (
     ("Previous lesson", "Go to the previous lesson", "previous_lesson"),
     ("Choose device", "Cycle through auto and the devices present", "cycle_device"),
     ("Choose dataset", "Cycle through the datasets of the image lessons", "cycle_dataset"),
-    ("Runs", "The saved runs: compare two loss curves, resume a stopped one", "app.runs"),
+    ("Runs", "The saved runs: compare any number of them, resume a stopped one", "app.runs"),
+    ("LR range test", "Grow the lr each batch and watch the loss: the lr it suggests", "range_test"),
+    ("Use the suggested lr", "Put the last range test's suggested lr in the form", "use_suggested_lr"),
+    ("Double the lr", "The running image lesson's lr times 2, from its next batch", "lr_times(2.0)"),
+    ("Halve the lr", "The running image lesson's lr divided by 2, from its next batch", "lr_times(0.5)"),
     ("Help", "Show the keys", "app.help"),
 )
 """(title, help, action) of every command the palette adds; actions without `app.` are the main screen's."""

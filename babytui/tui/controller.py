@@ -80,6 +80,8 @@ class RunController:
         """The lesson being trained, None when idle."""
         self.done: threading.Event | None = None
         """Set by the training thread once its run is saved and over."""
+        self.range_test = False
+        """True while the run in progress is an LR range test, not training."""
 
     @property
     def running(self) -> bool:
@@ -97,6 +99,21 @@ class RunController:
 
         self._launch(lesson.number, steps, lambda control, progress: Session(lesson, settings, control=control, progress=progress))
 
+    def start_range_test(self, lesson: Lesson, settings: Any) -> None:
+        """Run an LR range test of `lesson` with these settings (nothing is saved)."""
+        from babytui.core.session import Session
+
+        self._launch(
+            lesson.number, 0,
+            lambda control, progress: Session(lesson, settings, control=control, progress=progress, save=False, range_test=True),
+        )
+        self.range_test = True
+
+    def set_lr(self, lr: float | None = None, *, factor: float | None = None) -> None:
+        """Give the run in progress a new lr setting (or its own times `factor`) from its next batch."""
+        if self.control is not None:
+            self.control.set_lr(lr, factor=factor)
+
     def resume(self, lesson: Lesson, run_id: str, overrides: dict[str, Any]) -> None:
         """Go on with the saved run `run_id` (of `lesson`) from its last checkpoint."""
         from babytui.core.session import Session
@@ -112,7 +129,7 @@ class RunController:
         control = Control()
         if steps:
             control.step(steps)
-        self.control, self.lesson, self.done = control, lesson, threading.Event()
+        self.control, self.lesson, self.done, self.range_test = control, lesson, threading.Event(), False
         self.screen.run_worker(
             lambda: self._train(lesson, control, make, self.done),
             thread=True, exclusive=True, exit_on_error=False, group="training", name=f"lesson {lesson}",
@@ -151,6 +168,7 @@ class RunController:
         """The training thread has returned: back to idle."""
         self.control = None
         self.lesson = None
+        self.range_test = False
 
     def stop(self, *, quick: bool = False) -> None:
         """Ask the run to end after its current batch (`quick`: without scoring the test split)."""

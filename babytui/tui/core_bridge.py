@@ -36,3 +36,27 @@ def use_training_threads() -> None:
     import torch
 
     torch.set_num_threads(training_threads())
+
+
+def previous_run_losses(lesson: int) -> tuple[str, list[float], list[float]] | None:
+    """(id, steps, losses) of the newest saved run of `lesson` that has losses and is not running; slow."""
+    from babytui.core.errors import BabytuiError
+    from babytui.core.runs import RunStore
+
+    def created(run) -> tuple[float, str]:
+        try:
+            return float(run.info().get("created", 0.0)), run.id
+        except (BabytuiError, TypeError, ValueError):
+            return 0.0, run.id
+
+    try:
+        runs = sorted((run for run in RunStore().runs() if f"-l{lesson:02d}-" in run.id), key=created)
+    except BabytuiError:
+        return None
+    for run in reversed(runs):  # newest first (two runs may share the second an id names)
+        if run.is_running():
+            continue
+        losses = run.metrics().losses
+        if losses:
+            return run.id, [float(s) for s, _ in losses], [v for _, v in losses]
+    return None

@@ -14,10 +14,13 @@ import torch
 from babytui.cli import main
 
 
-def test_lessons_lists_fourteen(capsys) -> None:
+def test_lessons_lists_every_lesson(capsys) -> None:
+    from babytui.core.lessons import LESSONS
+
     assert main(["lessons"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 14
+    assert len(lines) == len(LESSONS)
+    assert len({line.index(" conv1_channels") for line in lines if " conv1_channels" in line}) == 1  # one column
     assert lines[7].split()[:4] == ["8", "A", "neural", "network"]
 
 
@@ -44,7 +47,7 @@ def test_train_image_lesson_json(capsys, tiny_cifar: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lesson", "15"], "there is no lesson 15"),
+        (["--lesson", "99"], "there is no lesson 99"),
         (["--lesson", "8", "--lr", "abc"], "--lr: 'abc' is not a number"),
         (["--lesson", "8", "--lr", "-1"], "--lr: must be greater than 0"),
         (["--lesson", "8", "--batch-size", "0"], "--batch-size: must be at least 1"),

@@ -58,6 +58,34 @@ def test_an_image_lesson_ends_with_the_same_loss_and_accuracy(tmp_path: Path, ti
     assert "epoch 1: train loss" in output and "epoch 2: train loss" in output
 
 
+@pytest.mark.parametrize(
+    ("number", "values"),
+    [
+        (15, {"epochs": "4", "patience": "1"}),
+        (16, {"optimizer": "adamw", "lr": "0.003", "weight_decay": "0.05"}),
+        (16, {"momentum": "0.8", "nesterov": "yes", "weight_decay": "0.001"}),
+        (17, {"schedule": "onecycle", "lr": "0.1"}),
+        (17, {"schedule": "step", "step_epochs": "1", "gamma": "0.5", "optimizer": "adam", "lr": "0.002"}),
+    ],
+    ids=["l15-patience", "l16-adamw", "l16-nesterov", "l17-onecycle", "l17-step-adam"],
+)
+def test_the_later_lessons_scripts_end_where_babytui_train_ends(tmp_path: Path, tiny_cifar: Path, number: int, values: dict) -> None:
+    # validation, early stopping, each optimizer and schedule: the script makes the same choices
+    values = {"epochs": "2", "hidden": "8", "batch_size": "4", "validation_size": "8", "data_root": str(tiny_cifar),
+              "device": "cpu", "trust_data": "yes", **values}
+    output = run_script(tmp_path, number, values)
+    lesson = get_lesson(number)
+    events = list(train(lesson, lesson.settings(values)))
+    ours = events[-1]
+    assert final_loss(output) == pytest.approx(ours.final_loss, rel=1e-6)
+    accuracy = float(re.search(r"^test accuracy: (\S+)%$", output, re.M).group(1))
+    assert accuracy == pytest.approx(ours.test_accuracy, abs=0.01)
+    scored = [e for e in events if type(e).__name__ == "EpochEnded"]
+    assert len(re.findall(r"^epoch \d+: train loss", output, re.M)) == len(scored)
+    assert ("stopping early" in output) == ours.early_stopped
+    assert f"restored epoch {ours.best_epoch}:" in output
+
+
 def test_max_steps_flag_of_an_exported_image_script(tmp_path: Path, tiny_cifar: Path) -> None:
     values = {"data_root": str(tiny_cifar), "device": "cpu"}
     if "trust_data" in get_lesson(10).fields:

@@ -45,9 +45,10 @@ def test_a_setting_the_lesson_lacks_is_refused() -> None:
         get_lesson(2).settings({"hidden": "3"})
 
 
-def test_no_lesson_15() -> None:
-    with pytest.raises(SettingsError, match="there is no lesson 15: choose 1 to 14"):
-        get_lesson(15)
+def test_no_lesson_past_the_last() -> None:
+    last = len(LESSONS)
+    with pytest.raises(SettingsError, match=f"there is no lesson {last + 1}: choose 1 to {last}"):
+        get_lesson(last + 1)
 
 
 def test_defaults_are_the_tutorials() -> None:

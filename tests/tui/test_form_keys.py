@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Label, Select
 
+from babytui.core.lessons import LESSONS
 from babytui.tui.app import BabytuiApp
 from babytui.tui.screens.confirm import ConfirmScreen
 from babytui.tui.widgets.loss_plot import LossPlot
@@ -145,7 +146,7 @@ async def test_the_palette_lists_the_lessons_in_the_course_order() -> None:
         provider = SystemCommandsProvider(app.screen)
         titles = [str(hit.display) async for hit in provider.discover()]
         lessons = [t for t in titles if t.startswith("Lesson ") and ":" in t]
-        assert [int(t.split(":")[0].split()[1]) for t in lessons] == list(range(1, 15))
+        assert [int(t.split(":")[0].split()[1]) for t in lessons] == list(range(1, len(LESSONS) + 1))
 
 
 async def test_enter_on_a_lesson_opens_its_settings() -> None:

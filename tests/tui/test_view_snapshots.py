@@ -3,13 +3,16 @@ run: torch's arithmetic differs in its last bits from one CPU to another, and so
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
 import babytui.tui
-from babytui.core.events import RunStarted
+
+from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
 from babytui.tui.widgets.loss_plot import LossPlot
 from babytui.tui.widgets.output_area import VIEW_TABS, OutputArea
 from babytui.tui.widgets.weight_inspector import WeightInspector
@@ -57,6 +60,29 @@ def app_with(events: list, key: str, *keys: str):
     return run_before
 
 
+def validated_events() -> list:
+    """Lesson 15-like: two epochs with validation scores, the lr changed at step 600, epoch 1 restored."""
+    events = []
+    for event in injected_events():
+        if isinstance(event, EpochEnded):
+            event = dataclasses.replace(event, val_loss=event.test_loss - 0.05, val_accuracy=event.test_accuracy + 2)
+        if isinstance(event, StepLogged):
+            event = dataclasses.replace(event, lr=0.01 if event.step <= 600 else 0.005)
+        events.append(event)
+        if isinstance(event, StepLogged) and event.step == 600:
+            events.append(LrChanged(600, 0.005, 0.01, 0.005))
+    events.append(BestRestored(1, 500, 42.0, 1.5, 40.0, 50.0))
+    return events
+
+
+def range_test_events() -> list:
+    """An LR range test of 200 batches whose loss falls from lr 1e-3, bottoms out at 0.3 and explodes."""
+    lrs = [1e-6 * (1e7 ** (i / 199)) for i in range(160)]
+    losses = [2.3 - 0.9 / (1 + math.exp(-3 * (math.log10(lr) + 2))) + (4 * (math.log10(lr) + 0.5) ** 2 if lr > 0.3 else 0) for lr in lrs]
+    logged = [RangeTestLogged(i + 40, 200, tuple(lrs[i : i + 40]), tuple(losses[i : i + 40])) for i in range(0, 160, 40)]
+    return [*logged, RangeTestDone(tuple(lrs), tuple(losses), tuple(losses), 0.0105, 0.3, "exploded", 12.0)]
+
+
 class TestLossPlot:
     """Training loss per step, test loss and accuracy per epoch."""
 
@@ -68,6 +94,12 @@ class TestLossPlot:
 
     def test_empty(self, snap_compare) -> None:
         assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with([], "2"))
+
+    def test_validation_an_lr_change_and_the_restored_epoch(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(validated_events(), "2"))
+
+    def test_an_lr_range_test(self, snap_compare) -> None:
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=app_with(range_test_events(), "2"))
 
 
 class TestWeights:

@@ -26,6 +26,9 @@ COURSE = (
     "l12_pooling",
     "l13_relu_deeper_gpu",
     "l14_all_together",
+    "l15_early_stopping",
+    "l16_momentum_adam",
+    "l17_learning_rate",
 )
 """The lesson modules, in the order of the course."""
 

@@ -18,6 +18,12 @@ class Metrics:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     """One record per epoch ended (train_loss, test_loss, test_accuracy...); a part epoch scored at a
     stop is replaced by the same epoch's record once the resumed run ends it."""
+    times: list[tuple[int, float]] = field(default_factory=list)
+    """(step, training seconds) at the end of each logged stretch of steps."""
+    lr_changes: list[dict[str, Any]] = field(default_factory=list)
+    """Each change of the lr made while the run went on: step (updates done), lr, previous."""
+    best: dict[str, Any] | None = None
+    """The best epoch restored at the end (epoch, val_accuracy, test_accuracy, last_test_accuracy)."""
     start: dict[str, Any] | None = None
     """The last 'start' record (device, dataset, planned steps)."""
     final: dict[str, Any] | None = None
@@ -61,10 +67,15 @@ FIELDS: dict[str, dict[str, Callable[[Any], bool]]] = {
         "device": _text, "dataset": _text, "epochs": _count, "steps_per_epoch": _count, "total_steps": _count,
         "resumed_from": _maybe(_count), "data": _maybe(lambda v: isinstance(v, dict)),
     },
-    "steps": {"epoch": _count, "step": _count, "elapsed": _number, "losses": _numbers},
+    "steps": {"epoch": _count, "step": _count, "elapsed": _number, "losses": _numbers, "lr": _maybe(_number)},
     "epoch": {
         "epoch": _count, "step": _count, "train_loss": _maybe(_number), "test_loss": _maybe(_number),
-        "test_accuracy": _maybe(_number), "seconds": _number,
+        "test_accuracy": _maybe(_number), "seconds": _number, "val_loss": _maybe(_number), "val_accuracy": _maybe(_number),
+    },
+    "lr": {"step": _count, "lr": _number, "previous": _maybe(_number), "current": _maybe(_number)},
+    "best": {
+        "epoch": _count, "step": _count, "val_accuracy": _maybe(_number), "test_loss": _maybe(_number),
+        "test_accuracy": _maybe(_number), "last_test_accuracy": _maybe(_number),
     },
     "checkpoint": {"epoch": _count, "step": _count},
     "unsaved": {"step": _count, "reason": _text},
@@ -126,11 +137,18 @@ def read_metrics(path: Path) -> Metrics:
             if resumed_from is not None:  # the resumed part redoes the updates after its checkpoint
                 metrics.losses = [(s, v) for s, v in metrics.losses if s <= resumed_from]
                 metrics.epochs = [e for e in metrics.epochs if e.get("step", 0) <= resumed_from]
+                metrics.times = [t for t in metrics.times if t[0] <= resumed_from]
+                metrics.lr_changes = [c for c in metrics.lr_changes if c["step"] < resumed_from]
         elif kind == "steps":
             values = record.get("losses") or []
             first = record.get("step", 0) - len(values) + 1
             metrics.losses.extend((first + i, float(v)) for i, v in enumerate(values))
             metrics.elapsed = float(record.get("elapsed", metrics.elapsed))
+            metrics.times.append((record.get("step", 0), metrics.elapsed))
+        elif kind == "lr" and "step" in record and "lr" in record:
+            metrics.lr_changes.append({"step": record["step"], "lr": float(record["lr"]), "previous": record.get("previous")})
+        elif kind == "best":
+            metrics.best = record
         elif kind == "epoch":
             # a stopped run scores its part of an epoch; once resumed, the whole epoch's record replaces it
             metrics.epochs = [e for e in metrics.epochs if e.get("epoch") != record.get("epoch")]

@@ -10,7 +10,7 @@ import time
 from typing import IO, Any
 
 from ..errors import BabytuiError, RunError
-from ..events import Checkpoint, EpochEnded, Event, Finished, RunStarted, StepLogged
+from ..events import BestRestored, Checkpoint, EpochEnded, Event, Finished, LrChanged, RunStarted, StepLogged
 from ..lessons import Lesson
 from ..settings import Settings
 from .files import CHECKPOINT_FILE, METRICS_FILE, _babytui_version, _reason, open_for_append, sweep_temp_files, write_atomic
@@ -88,6 +88,7 @@ class Recorder:
                 {
                     "type": "steps", "epoch": event.epoch, "step": event.step,
                     "elapsed": round(event.elapsed, 3), "losses": list(event.losses),
+                    **({} if event.lr is None else {"lr": event.lr}),
                 }
             )
         elif isinstance(event, EpochEnded):
@@ -96,6 +97,17 @@ class Recorder:
                     "type": "epoch", "epoch": event.epoch, "step": event.step,
                     "train_loss": _plain(event.train_loss), "test_loss": _plain(event.test_loss),
                     "test_accuracy": _plain(event.test_accuracy), "seconds": round(event.seconds, 3),
+                    **({} if event.val_loss is None else {"val_loss": _plain(event.val_loss), "val_accuracy": _plain(event.val_accuracy)}),
+                }
+            )
+        elif isinstance(event, LrChanged):
+            self._append({"type": "lr", "step": event.step, "lr": event.lr, "previous": event.previous, "current": event.current})
+        elif isinstance(event, BestRestored):
+            self._append(
+                {
+                    "type": "best", "epoch": event.epoch, "step": event.step, "val_accuracy": _plain(event.val_accuracy),
+                    "test_loss": _plain(event.test_loss), "test_accuracy": _plain(event.test_accuracy),
+                    "last_test_accuracy": _plain(event.last_test_accuracy),
                 }
             )
         elif isinstance(event, Checkpoint):

@@ -22,6 +22,7 @@ from babytui.core.settings import FIELDS
 from .. import preferences
 from ..controller import RunController
 from ..core_bridge import load_core, render_code
+from ..lr_tools import LrTools
 from ..widgets.control_bar import ControlBar
 from ..widgets.lesson_pane import LessonPane
 from ..widgets.output_area import VIEW_TABS, OutputArea
@@ -57,6 +58,10 @@ class MainScreen(RunKeys, Screen):
         Binding("0,alt+0", "show_lesson_page", "Pages", key_display="0-8"),
         *(Binding(f"{n},alt+{n}", f"show_view({n - 1})", title, show=False) for n, title in enumerate(VIEW_TITLES, 1)),
         Binding("z", "zoom_output", "Zoom", show=False),
+        Binding("t", "range_test", "LR range test", show=False),
+        Binding("u", "use_suggested_lr", "Use suggested lr", show=False),
+        Binding("plus,equals_sign", "lr_times(2.0)", "lr x2", show=False),
+        Binding("minus", "lr_times(0.5)", "lr /2", show=False),
     ]
 
     @dataclass
@@ -88,6 +93,8 @@ class MainScreen(RunKeys, Screen):
         """True once torch and the training loop are imported."""
         self.run = RunController(self)
         """The run in progress, if any."""
+        self.lr_tools = LrTools(self)
+        """The range test, the lr changed while running, the planned schedule, the saved ghost."""
         self._queued: tuple[Any, ...] | None = None  # a run asked for while torch was still loading
         self._save_timer: Any = None
 
@@ -122,6 +129,7 @@ class MainScreen(RunKeys, Screen):
         if self.prefs_warning:
             self.notify(printable(self.prefs_warning), severity="warning", timeout=10, markup=False)
         self.call_after_refresh(self.load_core)
+        self.lr_tools.load_ghost(self.lesson)
 
     @work(thread=True, exit_on_error=False, group="core")
     def load_core(self) -> None:
@@ -182,6 +190,7 @@ class MainScreen(RunKeys, Screen):
         if not self.run.running:
             self.query_one(StatusLine).reset()
             self.show_where()
+        self.lr_tools.load_ghost(lesson)
         self.remember_soon()
 
     def form_values(self, lesson: Lesson) -> dict[str, str]:
@@ -224,8 +233,26 @@ class MainScreen(RunKeys, Screen):
             self.query_one(LessonPane).show_code(render_code(self.lesson, message.settings))
             if not self.run.running:
                 self.show_where()
+        self.lr_tools.show_plan(self.lesson, message.settings)
         self.update_controls()
         self.remember_soon()
+
+    def on_settings_form_entered(self, message: SettingsForm.Entered) -> None:
+        """Enter in the lr field while a run goes on gives the run that lr from its next batch."""
+        if message.name == "lr" and self.run.running:
+            self.lr_tools.submitted(message.text)
+
+    def action_range_test(self) -> None:
+        """Run an LR range test of this lesson with its settings."""
+        self.lr_tools.range_test()
+
+    def action_use_suggested_lr(self) -> None:
+        """Put the range test's suggested lr in the form."""
+        self.lr_tools.use_suggestion()
+
+    def action_lr_times(self, factor: float) -> None:
+        """Double (or halve) the lr of the run in progress from its next batch."""
+        self.lr_tools.nudge(factor)
 
     def keep_typed(self, lesson: int, values: dict[str, str]) -> None:
         """Keep a lesson's settings as typed: its own, and those the image lessons share."""

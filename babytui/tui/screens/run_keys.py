@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from babytui.core.events import Finished, RunStarted
+from babytui.core.events import Finished, LrChanged, RangeTestDone, RunStarted
 from babytui.core.formatting import printable, short_result
 from babytui.core.lessons import LESSONS
 from babytui.core.settings import FIELDS
 
 from ..controller import RunController
 from ..run_log import RunFailed
+from ..widgets.loss_plot import LossPlot
 from ..widgets.output_area import OutputArea
 from ..widgets.settings_form import SettingsForm, check
 from ..widgets.sidebar import LessonSidebar
@@ -108,6 +109,8 @@ class RunKeys:
         lesson = self.run.lesson if self.run.running else self.lesson.number
         self.query_one(StatusLine).handle(event)
         self.query_one(OutputArea).record(lesson, event)
+        if isinstance(event, (LrChanged, RangeTestDone)):
+            self.lr_tools.handle_event(event)
         if isinstance(event, Finished):
             self.query_one(LessonSidebar).set_result(event.lesson, "•" if event.stopped else "✓", result_text(event))
             self.remember_soon()
@@ -199,6 +202,7 @@ class RunKeys:
         """Forget a lesson's output, result and previous curve."""
         self.query_one(LessonSidebar).clear_result(number)
         self.query_one(OutputArea).forget(number)
+        self.query_one(LossPlot).forget_saved_ghost(number)
         self.query_one(StatusLine).reset()
         self.show_where()
         self.remember_soon()

@@ -1,24 +1,27 @@
-"""The runs screen: every saved run in a table; mark two to overlay their loss curves, resume one, delete one."""
+"""The runs screen: every saved run in a table; mark any number to overlay their curves and set
+their differing settings and results side by side; resume one, delete one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from babytui.core.formatting import printable
 
-from ..render import downsample
+from ..curves import SMOOTHING_CHOICES, PlotColours, draw_runs, smoothing_name
+from ..render import np, rgb_style
+from ..widgets.run_comparison import RunComparison
 from .confirm import ConfirmScreen
 
 COLUMNS = ("", "status", "id", "lesson", "result", "time", "date", "device", "settings")
@@ -26,22 +29,54 @@ COLUMNS = ("", "status", "id", "lesson", "result", "time", "date", "device", "se
 (the longest, cut first) last, so that everything else fits 120 columns."""
 MARK_WIDTH = 3
 """Columns of the mark, "[1]" or "[2]"."""
-COLORS = ("cyan", "orange")
-"""The two compared runs' colours, in the order they were marked."""
 SETTINGS_WIDTH = 30
 """Characters of the changed settings shown; `babytui runs --csv` has them all."""
-MAX_MARKED = 2
-"""Runs compared at once."""
+METRICS = (("loss", "training loss"), ("test_accuracy", "test accuracy %"), ("val_accuracy", "validation accuracy %"))
+"""What the plot can show (a key cycles): the loss of every step, or an accuracy per epoch."""
+X_AXES = ("step", "epoch", "time")
+"""What the plot's x axis can be (a key cycles): comparable across batch sizes by epoch, speeds by time."""
 
 
-def loss_series(run: Any) -> tuple[list[float], list[float]]:
-    """A run's training loss by step, from its metrics file (empty when it has none)."""
-    losses = run.metrics().losses
-    return [float(s) for s, _ in losses], [v for _, v in losses]
+@dataclass
+class RunSeries:
+    """What the plot needs of one run, read from its metrics file in a thread."""
+
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    """(step, training loss) of every update."""
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    """Its epoch records."""
+    times: list[tuple[int, float]] = field(default_factory=list)
+    """(step, training seconds) now and then."""
+    steps_per_epoch: int = 0
+    """Updates in an epoch (0 when unknown)."""
+
+
+def read_series(run: Any) -> RunSeries:
+    """A run's metrics file as the plot's series (slow for long runs: call it in a thread)."""
+    metrics = run.metrics()
+    per_epoch = int((metrics.start or {}).get("steps_per_epoch") or 0)
+    return RunSeries(metrics.losses, metrics.epochs, metrics.times, per_epoch)
+
+
+def series_xy(series: RunSeries, metric: str, x_axis: str) -> tuple[Any, Any]:
+    """The run's curve for a metric against an x axis, as arrays."""
+    if metric == "loss":
+        steps = np.array([s for s, _ in series.losses], dtype=np.float64)
+        ys = np.array([v for _, v in series.losses], dtype=np.float64)
+    else:
+        scored = [e for e in series.epochs if isinstance(e.get(metric), (int, float))]
+        steps = np.array([float(e.get("step", 0)) for e in scored], dtype=np.float64)
+        ys = np.array([float(e[metric]) for e in scored], dtype=np.float64)
+    if x_axis == "epoch":
+        return (steps / series.steps_per_epoch if series.steps_per_epoch else steps), ys
+    if x_axis == "time" and series.times:
+        known = np.array(series.times, dtype=np.float64)
+        return np.interp(steps, np.concatenate([[0.0], known[:, 0]]), np.concatenate([[0.0], known[:, 1]])), ys
+    return steps, ys
 
 
 class RunsScreen(Screen[Any]):
-    """Saved runs: space marks up to two to compare, enter resumes the highlighted one (dismissed with its row)."""
+    """Saved runs: space marks runs to compare, enter resumes the highlighted one (dismissed with its row)."""
 
     @dataclass
     class Listed(Message):
@@ -63,9 +98,16 @@ class RunsScreen(Screen[Any]):
         problem: str = ""
         """Why it was not deleted, empty when it was."""
 
+    @dataclass
+    class SeriesRead(Message):
+        """Some runs' metrics files were read (in a thread)."""
+
+        series: dict[str, RunSeries]
+        """Run id to what the plot needs of it."""
+
     DEFAULT_CSS = """
     RunsScreen #runs { border: round $primary; border-title-color: $accent; height: 1fr; }
-    RunsScreen #runs-table { height: auto; max-height: 50%; min-height: 4; }
+    RunsScreen #runs-table { height: auto; max-height: 30%; min-height: 4; }
     RunsScreen #runs-help { height: auto; color: $text-muted; padding: 0 1; }
     RunsScreen #runs-plot { height: 1fr; min-height: 8; }
     """
@@ -74,6 +116,10 @@ class RunsScreen(Screen[Any]):
         Binding("space", "mark", "Mark to compare"),
         Binding("enter", "resume", "Resume", priority=True),
         Binding("d,delete", "delete", "Delete"),
+        Binding("a", "cycle_metric", "Loss/accuracy"),
+        Binding("x", "cycle_x", "x: step/epoch/time"),
+        Binding("m", "smoothing", "Smoothing"),
+        Binding("c", "toggle_comparison", "Table", show=False),
         Binding("home", "first_row", "First", show=False, priority=True),
         Binding("end", "last_row", "Last", show=False, priority=True),
         Binding("f5,ctrl+r", "reload", "Reload", show=False),
@@ -89,13 +135,21 @@ class RunsScreen(Screen[Any]):
         """Ids whose curves the plot shows now."""
         self.root: Path | None = None
         """The runs folder the table was read from."""
-        self._series: dict[str, tuple[list[float], list[float]]] = {}
+        self.metric = METRICS[0][0]
+        """What the plot shows: 'loss', 'test_accuracy' or 'val_accuracy'."""
+        self.x_axis = X_AXES[0]
+        """What its x axis is: 'step', 'epoch' or 'time'."""
+        self.smoothing: float | None = None
+        """The loss curves' smoothing (None: by each run's length; 0: none)."""
+        self._series: dict[str, RunSeries] = {}
+        self._reading: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        """The table, a line of help, the plot of the compared runs and the keys."""
+        """The table, a line of help, the comparison of the marked runs, their plot and the keys."""
         with Vertical(id="runs"):
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="runs-help")
+            yield RunComparison()
             yield PlotextPlot(id="runs-plot")
         yield Footer()
 
@@ -148,14 +202,20 @@ class RunsScreen(Screen[Any]):
             text = f"No runs saved yet (they go to {root}). Run a lesson and it appears here."
         else:
             text = (
-                "space marks two runs to compare their loss curves; enter resumes a stopped or crashed run; "
-                "d deletes one; escape closes."
+                "space marks runs to compare (any number); c: their table, a: loss or accuracy, x: by step, epoch "
+                "or time, m: smoothing; enter resumes a stopped or crashed run; d deletes one; escape closes."
             )
         self.query_one("#runs-help", Static).update(Text(printable(text)))
+        self.compare()
         self.draw()
 
-    def _mark(self, run_id: str) -> str:
-        return f"[{self.marked.index(run_id) + 1}]" if run_id in self.marked else ""
+    def _mark(self, run_id: str) -> Text | str:
+        """The mark cell: the run's number among the marked, in its colour on the plot."""
+        if run_id not in self.marked:
+            return ""
+        index = self.marked.index(run_id)
+        colours = PlotColours().runs
+        return Text(f"[{index + 1}]", style=rgb_style(colours[index % len(colours)]))
 
     @property
     def highlighted(self) -> str | None:
@@ -166,7 +226,7 @@ class RunsScreen(Screen[Any]):
         return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
 
     def action_mark(self) -> None:
-        """Mark or unmark the highlighted run; a third mark replaces the oldest."""
+        """Mark or unmark the highlighted run."""
         run_id = self.highlighted
         if run_id is None:
             return
@@ -174,12 +234,26 @@ class RunsScreen(Screen[Any]):
             self.marked.remove(run_id)
         else:
             self.marked.append(run_id)
-            if len(self.marked) > MAX_MARKED:
-                self.marked.pop(0)
         table = self.query_one(DataTable)
         for key in self.rows:
             table.update_cell(key, "mark", self._mark(key))
+        self.compare()
         self.draw()
+
+    def compare(self) -> None:
+        """Set the marked runs side by side (two or more), read in a thread."""
+        comparison = self.query_one(RunComparison)
+        if len(self.marked) < 2 or self.root is None:
+            comparison.ids = ()
+            comparison.show(None)
+            return
+        comparison.compare(tuple(self.marked), self.root.parent)
+
+    def action_toggle_comparison(self) -> None:
+        """Hide or show the table of the marked runs (the plot gets its room on a small terminal)."""
+        comparison = self.query_one(RunComparison)
+        comparison.hidden_by_user = not comparison.hidden_by_user
+        comparison.show(comparison.comparison)
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         """With nothing marked, the plot follows the cursor."""
@@ -192,30 +266,59 @@ class RunsScreen(Screen[Any]):
         self.action_resume()
 
     def draw(self) -> None:
-        """Plot the marked runs' training loss (or the highlighted run's), down-sampled."""
-        from babytui.core.runs import Run
-
+        """Plot the marked runs (or the highlighted run), reading any not read yet in a thread first."""
         highlighted = self.highlighted
         ids = tuple(self.marked) or ((highlighted,) if highlighted else ())
+        self.plotted = ids
+        missing = [run_id for run_id in ids if run_id not in self._series and run_id not in self._reading]
+        if missing and self.root is not None:
+            self._reading.update(missing)
+            self.read_series(missing, self.root)
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
-        plt.clear_data()
         plt.clear_figure()
-        plt.title("training loss by step" + (": marked runs" if self.marked else ""))
-        plt.xlabel("step")
-        width = max(20, plot.size.width or 80)
-        for color, run_id in zip(COLORS, ids):
-            if run_id not in self._series and self.root is not None:
-                # read a metrics file once, not at every move of the cursor
-                self._series[run_id] = loss_series(Run(self.root / run_id))
-            steps, losses = self._series.get(run_id, ([], []))
-            if not steps:
-                continue
-            xs, ys = downsample(steps, losses, width)
-            label = printable(f"{run_id[-8:]} lesson {self.rows[run_id].lesson}" if run_id in self.rows else run_id)
-            plt.plot(list(xs), list(ys), label=label, color=color, marker="braille")
-        self.plotted = ids
+        label = dict(METRICS)[self.metric]
+        plt.title(f"{label} by {self.x_axis}" + (": marked runs" if self.marked else ""))
+        shown = [
+            (printable(f"[{i + 1}] {run_id[-8:]}" if self.marked else run_id[-8:]), *series_xy(self._series[run_id], self.metric, self.x_axis))
+            for i, run_id in enumerate(ids)
+            if run_id in self._series
+        ]
+        smoothing = self.smoothing if self.metric == "loss" else 0.0
+        xlabel = "training seconds" if self.x_axis == "time" else self.x_axis
+        draw_runs(plt, shown, max(20, plot.size.width or 80), xlabel=xlabel, ylabel=label, smoothing=smoothing, points=self.metric != "loss")
         plot.refresh()
+
+    @work(thread=True, exit_on_error=False, group="runs-series")
+    def read_series(self, ids: list[str], root: Path) -> None:
+        """Read runs' metrics files off the interface thread."""
+        from babytui.core.runs import Run
+
+        self.post_message(self.SeriesRead({run_id: read_series(Run(root / run_id)) for run_id in ids}))
+
+    def on_runs_screen_series_read(self, message: SeriesRead) -> None:
+        """Keep what was read and draw it."""
+        self._series.update(message.series)
+        self._reading.difference_update(message.series)
+        self.draw()
+
+    def action_cycle_metric(self) -> None:
+        """Plot the training loss, the test accuracy or the validation accuracy."""
+        names = [name for name, _ in METRICS]
+        self.metric = names[(names.index(self.metric) + 1) % len(names)]
+        self.draw()
+
+    def action_cycle_x(self) -> None:
+        """Plot against the step, the epoch or the training time."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        self.draw()
+
+    def action_smoothing(self) -> None:
+        """Step through the loss curves' smoothing: auto, off, 0.9, 0.99, 0.999."""
+        index = SMOOTHING_CHOICES.index(self.smoothing) if self.smoothing in SMOOTHING_CHOICES else 0
+        self.smoothing = SMOOTHING_CHOICES[(index + 1) % len(SMOOTHING_CHOICES)]
+        self.notify(f"smoothing: {smoothing_name(self.smoothing)}", timeout=2)
+        self.draw()
 
     def action_resume(self) -> None:
         """Close and ask the app to resume the highlighted run."""

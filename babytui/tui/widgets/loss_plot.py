@@ -1,4 +1,6 @@
-"""The live loss plot: training loss per step, test loss and accuracy per epoch, the last run as a ghost."""
+"""The live loss plot: training loss per step, validation and test loss and accuracy per epoch, the
+lr's changes marked, the last run as a ghost; before a run, the lr schedule it will follow; during
+an LR range test, the loss against the lr."""
 
 from __future__ import annotations
 
@@ -10,168 +12,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from babytui.core.events import EpochEnded, RunStarted, StepLogged
+from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
 from .summary_line import SummaryLine
+from ..curves import (  # noqa: F401  (LossHistory, draw_loss, smoothing_for, step_ticks: for the benchmark and tests)
+    SMOOTHING_CHOICES, LossHistory, PlotColours, RangeCurve, draw_loss, draw_plan, draw_range, ghost_of,
+    smoothing_for, smoothing_name, step_ticks,
+)
 from ..pacing import DRAW_SHARE, Pacer
+from ..render import blend, np, rgb_style
 from ..run_log import EarlierRun
-from ..render import RGB, Series, blend, downsample, ema_extend, np, rgb_style, safe_log10
 
 REDRAW_INTERVAL = 0.25
 """Seconds between redraws while new points arrive, at the least (a slow redraw waits longer)."""
-GHOST_POINTS = 4000
-"""Points kept of a previous run's smoothed curve."""
 EMPTY = "Run the lesson to see its loss curve."
 """What the plot says before any run."""
-
-
-def smoothing_for(total_steps: int) -> float:
-    """The moving average's weight of a new point: heavy smoothing for long runs, light for short."""
-    return min(0.5, max(0.01, 20.0 / max(total_steps, 1)))
-
-
-class LossHistory:
-    """Every point of one run, stored cheaply: appending is cheap, drawing reads a down-sampled view."""
-
-    def __init__(self, lesson: int = 0, total_steps: int = 0) -> None:
-        self.lesson = lesson
-        """The lesson that ran."""
-        self.total_steps = total_steps
-        """Updates planned."""
-        self.alpha = smoothing_for(total_steps)
-        """Weight of a new point in the moving average."""
-        self.steps = Series()
-        """Step number of each training loss."""
-        self.raw = Series()
-        """Training loss of every step."""
-        self.smooth = Series()
-        """The moving average of the training loss."""
-        self._ema: tuple[float, int] = (0.0, 0)
-        self.epoch_steps: list[int] = []
-        """The step at which each epoch ended."""
-        self.test_loss: list[float] = []
-        """Test loss at the end of each scored epoch."""
-        self.test_accuracy: list[float] = []
-        """Test accuracy (%) at the end of each scored epoch."""
-        self.train_loss: list[float] = []
-        """Mean training loss of each epoch."""
-
-    def add_losses(self, last_step: int, losses: tuple[float, ...]) -> None:
-        """The losses of the steps up to and including `last_step`."""
-        count = len(losses)
-        if not count:
-            return
-        self.steps.extend(np.arange(last_step - count + 1, last_step + 1, dtype=np.float64))
-        self.raw.extend(losses)
-        smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
-        self.smooth.extend(smoothed)
-
-    def add_points(self, steps: tuple[int, ...], losses: tuple[float, ...]) -> None:
-        """Losses at these steps (a resumed run's history, read back from its metrics)."""
-        if not steps:
-            return
-        self.steps.extend(np.asarray(steps, dtype=np.float64))
-        self.raw.extend(losses)
-        smoothed, self._ema = ema_extend(losses, self._ema, self.alpha)
-        self.smooth.extend(smoothed)
-
-    def add_epoch(self, step: int, train_loss: float, test_loss: float | None, test_accuracy: float | None) -> None:
-        """An epoch's results."""
-        self.epoch_steps.append(step)
-        self.train_loss.append(train_loss)
-        self.test_loss.append(float("nan") if test_loss is None else test_loss)
-        self.test_accuracy.append(float("nan") if test_accuracy is None else test_accuracy)
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def ghost(self) -> tuple[np.ndarray, np.ndarray]:
-        """The smoothed curve, down-sampled to keep as the next run's ghost."""
-        return downsample(self.steps.values, self.smooth.values, GHOST_POINTS // 2)
-
-
-@dataclass
-class PlotColours:
-    """The colours of the plot's lines."""
-
-    smooth: RGB = (0, 135, 255)
-    """Smoothed training loss."""
-    raw: RGB = (70, 90, 120)
-    """Every step's loss, faint."""
-    ghost: RGB = (120, 120, 120)
-    """The previous run."""
-    test: RGB = (255, 165, 0)
-    """Test loss."""
-    accuracy: RGB = (80, 200, 80)
-    """Test accuracy."""
-
-
-def draw_loss(
-    plt: Any,
-    history: LossHistory,
-    ghost: tuple[np.ndarray, np.ndarray] | None,
-    width: int,
-    log: bool = False,
-    colours: PlotColours | None = None,
-) -> None:
-    """Put a run's curves into a plotext figure, down-sampled to about two points per column."""
-    colours = colours or PlotColours()
-    plt.clear_data()
-    buckets = max(10, width - 12)  # the axes take about a dozen columns
-    y = safe_log10 if log else (lambda v: np.asarray(v, dtype=np.float64))
-    # The x axis follows the run so far (not the steps planned), so an early curve is not squashed.
-    right = float(history.steps.values[-1]) if len(history) else 1.0
-    if history.epoch_steps:
-        right = max(right, float(history.epoch_steps[-1]))
-    if ghost is not None and len(ghost[0]):
-        gx, gy = ghost
-        if len(history):
-            inside = gx <= right  # the previous run up to the same step, for comparison
-            gx, gy = gx[inside], gy[inside]
-        else:
-            right = float(gx[-1])
-        if len(gx):
-            gx, gy = downsample(gx, gy, buckets)
-            plt.plot(gx.tolist(), y(gy).tolist(), color=colours.ghost, marker="braille")
-    if len(history):
-        steps = history.steps.values
-        rx, ry = downsample(steps, history.raw.values, buckets)
-        sx, sy = downsample(steps, history.smooth.values, buckets)
-        # the raw points as dots: lines between each bucket's minimum and maximum cost 3x more
-        plt.scatter(rx.tolist(), y(ry).tolist(), color=colours.raw, marker="braille")
-        plt.plot(sx.tolist(), y(sy).tolist(), color=colours.smooth, marker="braille")
-    scored = [i for i, v in enumerate(history.test_loss) if v == v]
-    if scored:
-        ex = [float(history.epoch_steps[i]) for i in scored]
-        # thin lines between epochs, a bold mark at each (plotext's legend would cover the curves)
-        test = y([history.test_loss[i] for i in scored]).tolist()
-        accuracy = [history.test_accuracy[i] for i in scored]
-        plt.plot(ex, test, color=colours.test, marker="braille")
-        plt.scatter(ex, test, color=colours.test, marker="●")
-        plt.plot(ex, accuracy, color=colours.accuracy, marker="braille", yside="right")
-        plt.scatter(ex, accuracy, color=colours.accuracy, marker="◆", yside="right")
-        plt.ylabel("accuracy %", yside="right")
-    else:
-        plt.ylabel("", yside="right")
-    right = max(right, 1.0)
-    plt.xlim(0, right)
-    ticks = step_ticks(right)
-    plt.xticks(ticks, [f"{t:,}" for t in ticks])
-    plt.xlabel("step")
-    plt.ylabel("log10(loss)" if log else "loss")
-
-
-def step_ticks(right: float, count: int = 5) -> list[int]:
-    """Whole, round step numbers from 0 to about `right` for the x axis (plotext would show 17.5)."""
-    if right < count:
-        return list(range(int(right) + 1))
-    raw = right / (count - 1)
-    magnitude = 10 ** int(np.floor(np.log10(raw)))
-    spacing = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    spacing = max(1, int(spacing))
-    return list(range(0, int(right) + 1, spacing))
 
 
 class LossCanvas(PlotextPlot):
@@ -194,18 +52,39 @@ class LossCanvas(PlotextPlot):
 
 
 class LossPlot(Vertical, can_focus=True):
-    """Training loss per step (smoothed, raw faint), test loss and accuracy per epoch, and a ghost."""
+    """Training loss per step (smoothed, raw faint), validation and test per epoch, lr marks, a ghost."""
 
-    BINDINGS = [Binding("l", "toggle_log", "Log y")]
+    BINDINGS = [Binding("l", "toggle_log", "Log y"), Binding("m", "smoothing", "Smoothing")]
+
+    @dataclass
+    class GhostRead(Message):
+        """A lesson's newest saved run was read (in a thread), to show as the ghost of its next run."""
+
+        lesson: int
+        """The lesson."""
+        run_id: str
+        """The run read."""
+        steps: list[float]
+        """Its steps."""
+        losses: list[float]
+        """Its training loss at each."""
 
     def __init__(self) -> None:
         super().__init__(id="loss-plot")
         self.history = LossHistory()
         """The run being shown."""
-        self.ghost: tuple[np.ndarray, np.ndarray] | None = None
-        """The lesson's previous run: its smoothed curve, down-sampled."""
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None
+        """The lesson's previous run in this session: its smoothed curve, down-sampled."""
+        self.saved_ghosts: dict[int, tuple[str, tuple[np.ndarray, np.ndarray]]] = {}
+        """Each lesson's newest saved run (its id, its curve): the ghost until the lesson runs again here."""
         self.log_scale = False
         """True to plot log10 of the loss."""
+        self.smoothing: float | None = None
+        """The smoothing chosen (None: by the run's length; 0: none; 0.99: the past weighs 0.99)."""
+        self.range: RangeCurve | None = None
+        """The LR range test shown (from its start until the next training run), or None."""
+        self.plan: tuple[str, list[float], list[float]] | None = None
+        """(what it is, epochs, lrs) of the lr schedule the next run will follow, drawn before it."""
         self.pacer = Pacer(REDRAW_INTERVAL, DRAW_SHARE)
         """When new points may be drawn next."""
         self._dirty = False
@@ -227,35 +106,109 @@ class LossPlot(Vertical, can_focus=True):
         """Brought to the front: draw what arrived while hidden, without waiting for the timer."""
         self.call_after_refresh(self.flush, True)
 
+    @property
+    def ghost(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The previous run of the lesson shown: this session's, else its newest saved one."""
+        if self.previous is not None:
+            return self.previous
+        saved = self.saved_ghosts.get(self.shown_lesson)
+        return None if saved is None else saved[1]
+
+    @property
+    def ghost_label(self) -> str:
+        """Where the ghost comes from, for the summary line."""
+        if self.previous is not None or self.shown_lesson not in self.saved_ghosts:
+            return "previous run"
+        return f"previous run {self.saved_ghosts[self.shown_lesson][0]}"
+
+    @property
+    def shown_lesson(self) -> int:
+        """The lesson whose output the views show (the output area's), else the run's."""
+        from .output_area import OutputArea
+
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, OutputArea) and ancestor.lesson is not None:
+                return ancestor.lesson
+        return self.history.lesson
+
+    @property
+    def mode(self) -> str:
+        """What the canvas shows: 'range', 'loss', 'plan' (before the lesson's first run), or 'empty'."""
+        if self.range is not None:
+            return "range"
+        if len(self.history):
+            return "loss"
+        return "plan" if self.plan is not None else "empty"
+
     def handle_event(self, event: Any) -> None:
         """Store the points an event brings; the timer draws them."""
         if isinstance(event, RunStarted):
             # the lesson's next run: the one shown becomes its ghost
             same = event.lesson == self.history.lesson and len(self.history) > 0
-            self.ghost = self.history.ghost() if same else None
-            self.history = LossHistory(event.lesson, event.total_steps)
+            self.previous = self.history.ghost() if same else None
+            self.range = None
+            self.history = LossHistory(event.lesson, event.total_steps, self.smoothing)
             self._empty_text = (
                 f"Lesson {event.lesson} makes no updates, so there is no loss curve: the lessons that train have one."
                 if event.total_steps == 0
                 else "Waiting for the first steps..."
             )
-            self._show_state()
         elif isinstance(event, StepLogged):
             self.history.add_losses(event.step, event.losses)
+            self.history.lr = event.lr
         elif isinstance(event, EpochEnded):
-            self.history.add_epoch(event.step, event.train_loss, event.test_loss, event.test_accuracy)
+            self.history.add_epoch(event.step, event.train_loss, event.test_loss, event.test_accuracy, event.val_loss, event.val_accuracy)
+        elif isinstance(event, LrChanged):
+            self.history.lr_marks.append((event.step, event.lr))
+            self.history.lr = event.current
         elif isinstance(event, EarlierRun):  # a resumed run: its curve before the checkpoint
             self.history.add_points(event.steps, event.losses)
             for step, train_loss, test_loss, test_accuracy in event.epochs:
                 self.history.add_epoch(step, train_loss, test_loss, test_accuracy)
+        elif isinstance(event, BestRestored):
+            self.history.best = (event.epoch, event.step, event.test_accuracy)
+        elif isinstance(event, RangeTestLogged):
+            if self.range is None or self.range.done:
+                self.range = RangeCurve(total=event.total_steps)
+            self.range.lrs.extend(event.lrs)
+            self.range.losses.extend(event.losses)
+        elif isinstance(event, RangeTestDone):
+            self.range = RangeCurve(
+                list(event.lrs), list(event.losses), len(event.lrs), list(event.smoothed), event.suggestion, event.lowest, True, event.reason
+            )
         else:
             return
         self._dirty = True
 
+    def show_plan(self, what: str = "", epochs: list[float] | None = None, lrs: list[float] | None = None) -> None:
+        """Draw this lr schedule instead of the last run until the next one starts (no epochs: none)."""
+        plan = (what, epochs, lrs or []) if epochs else None
+        if plan == self.plan:
+            return
+        self.plan = plan
+        self._dirty = True
+        self.flush(now=True)
+
+    def on_loss_plot_ghost_read(self, message: GhostRead) -> None:
+        """Keep a saved run as its lesson's ghost: the previous run survives a restart."""
+        self.set_saved_ghost(message.lesson, message.run_id, message.steps, message.losses)
+
+    def set_saved_ghost(self, lesson: int, run_id: str, steps: list[float], losses: list[float]) -> None:
+        """A lesson's newest saved run, its ghost until it runs again in this session."""
+        if steps:
+            self.saved_ghosts[lesson] = (run_id, ghost_of(steps, losses))
+            self._dirty = True
+
+    def forget_saved_ghost(self, lesson: int) -> None:
+        """The lesson was reset: no saved run stands for its previous one any more."""
+        self.saved_ghosts.pop(lesson, None)
+        self._dirty = True
+
     def reset(self) -> None:
-        """Forget the run shown and its ghost."""
-        self.history = LossHistory()
-        self.ghost = None
+        """Forget the run shown and its ghost (another lesson's output is played next, or none)."""
+        self.history = LossHistory(smoothing=self.smoothing)
+        self.previous = None
+        self.range = None
         self._empty_text = EMPTY
         self._dirty = True
         self.flush(now=True)
@@ -274,19 +227,25 @@ class LossPlot(Vertical, can_focus=True):
         self.query_one(LossCanvas).refresh()
 
     def _show_state(self) -> None:
-        """The plot when there are points, else a sentence saying what will be here."""
-        has_points = len(self.history) > 0
-        if (has_points, self._empty_text) == self._shown_state:
+        """The plot when there is something to draw, else a sentence saying what will be here."""
+        drawn = self.mode != "empty"
+        if (drawn, self._empty_text) == self._shown_state:
             return
-        self._shown_state = (has_points, self._empty_text)
-        self.query_one(LossCanvas).display = has_points
-        self.query_one("#loss-summary").display = has_points
+        self._shown_state = (drawn, self._empty_text)
+        self.query_one(LossCanvas).display = drawn
+        self.query_one("#loss-summary").display = drawn
         empty = self.query_one("#loss-empty", Static)
-        empty.display = not has_points
+        empty.display = not drawn
         empty.update(self._empty_text)
 
     def summary(self) -> Text:
-        """The step, the latest and smoothed loss, the latest test results, and a key to the colours."""
+        """What is drawn, its latest numbers and a key to the colours."""
+        mode = self.mode
+        if mode == "range":
+            return self._range_summary()
+        if mode == "plan":
+            assert self.plan is not None
+            return Text.assemble((f"the lr the next run will follow: {self.plan[0]}", rgb_style(self.colours().mark)), "  · r runs it")
         h = self.history
         if not len(h):
             return Text()
@@ -297,19 +256,47 @@ class LossPlot(Vertical, can_focus=True):
             "  ",
             (f"smoothed {h.smooth.values[-1]:.4f}", rgb_style(c.smooth)),
         ]
+        if h.lr is not None:
+            parts += ["  ", (f"lr {h.lr:.3g}", rgb_style(c.mark))]
+        if h.lr_marks:
+            step, lr = h.lr_marks[-1]
+            parts += [(f" (set to {lr:g} at step {step:,}, | on the plot)", rgb_style(c.mark))]
         if h.test_loss and h.test_loss[-1] == h.test_loss[-1]:
             parts += ["  ", (f"● test loss {h.test_loss[-1]:.4f}", rgb_style(c.test))]
             parts += ["  ", (f"◆ accuracy {h.test_accuracy[-1]:.1f}% (right axis)", rgb_style(c.accuracy))]
+            best = max(h.test_accuracy)
+            if best == best and best > h.test_accuracy[-1]:
+                parts += [(f" best {best:.1f}%", rgb_style(c.accuracy))]
+        if h.val_loss and h.val_loss[-1] == h.val_loss[-1]:
+            parts += ["  ", (f"■ validation loss {h.val_loss[-1]:.4f}  ▲ accuracy {h.val_accuracy[-1]:.1f}%", rgb_style(c.validation))]
+        if h.best is not None:
+            parts += ["  ", (f"restored epoch {h.best[0]}: {h.best[2]:.1f}% on test", rgb_style(c.accuracy))]
         if self.ghost is not None:
-            parts += ["  ", ("previous run", rgb_style(c.ghost))]
-        parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · z: zoom")
+            parts += ["  ", (self.ghost_label, rgb_style(c.ghost))]
+        parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · m: smoothing {smoothing_name(self.smoothing)} · z: zoom")
+        return Text.assemble(*parts)
+
+    def _range_summary(self) -> Text:
+        """The range test's progress, then its suggestion."""
+        curve, c = self.range, self.colours()
+        assert curve is not None
+        if not curve.done:
+            last = f"  lr {curve.lrs[-1]:.3g}  loss {curve.losses[-1]:.4f}" if curve.lrs else ""
+            return Text(f"LR range test: batch {len(curve.lrs)} of {curve.total}{last}")
+        parts: list = [f"LR range test, {len(curve.lrs)} batches ({curve.reason}):  "]
+        if curve.suggestion is None:
+            parts.append("the loss never fell, so there is no lr to suggest")
+        else:
+            parts.append((f"| suggested lr {curve.suggestion:.3g}, where the loss fell fastest", rgb_style(c.mark)))
+        if curve.lowest is not None and curve.suggestion is not None:
+            parts.append(f"  · lowest loss at lr {curve.lowest:.3g}")
         return Text.assemble(*parts)
 
     def colours(self) -> PlotColours:
         """Line colours from the app's theme."""
         variables = self.app.theme_variables
 
-        def rgb(name: str, fallback: RGB) -> RGB:
+        def rgb(name: str, fallback):
             try:
                 return Color.parse(variables[name]).rgb
             except Exception:  # a theme without the variable
@@ -323,14 +310,31 @@ class LossPlot(Vertical, can_focus=True):
             ghost=blend(rgb("foreground", (200, 200, 200)), surface, 0.55),
             test=rgb("warning", (255, 165, 0)),
             accuracy=rgb("success", (80, 200, 80)),
+            validation=rgb("secondary", (200, 100, 220)),
+            mark=rgb("accent", (230, 200, 60)),
         )
 
     def draw(self, plt: Any, width: int) -> None:
-        """Draw the series into the canvas's figure (called when the canvas paints)."""
-        draw_loss(plt, self.history, self.ghost, width, self.log_scale, self.colours())
+        """Draw what the plot shows into the canvas's figure (called when the canvas paints)."""
+        mode, colours = self.mode, self.colours()
+        if mode == "range" and self.range is not None:
+            draw_range(plt, self.range, width, colours)
+        elif mode == "plan" and self.plan is not None:
+            draw_plan(plt, self.plan[1], self.plan[2], colours)
+        else:
+            draw_loss(plt, self.history, self.ghost, width, self.log_scale, colours)
 
     def action_toggle_log(self) -> None:
         """Switch the y axis between the loss and log10 of the loss."""
         self.log_scale = not self.log_scale
+        self._dirty = True
+        self.flush(now=True)
+
+    def action_smoothing(self) -> None:
+        """Step through the smoothing choices: auto, off, 0.9, 0.99, 0.999."""
+        index = SMOOTHING_CHOICES.index(self.smoothing) if self.smoothing in SMOOTHING_CHOICES else 0
+        self.smoothing = SMOOTHING_CHOICES[(index + 1) % len(SMOOTHING_CHOICES)]
+        self.history.set_smoothing(self.smoothing)
+        self.notify(f"loss plot smoothing: {smoothing_name(self.smoothing)}", timeout=2)
         self._dirty = True
         self.flush(now=True)

@@ -80,7 +80,8 @@ class NotebookLog(RichLog):
             if event.parameters:
                 what += f", {plural(event.parameters, 'parameter')}"
             if event.dataset:
-                what += f", {event.dataset} ({event.train_size:,} train / {event.test_size:,} test)"
+                held = f" / {event.validation_size:,} validation" if event.validation_size else ""
+                what += f", {event.dataset} ({event.train_size:,} train{held} / {event.test_size:,} test)"
             self.add(Text(what, style=f"italic {self._colour('text-muted') or 'dim'}"))
         elif isinstance(event, Note):
             self.add(Text(event.heading, style=f"bold {self._colour('primary')}"))
@@ -115,5 +116,7 @@ def result_line(event: Any) -> str:
     if event.final_loss is not None:
         parts.append(f"final loss {event.final_loss:.4f}")
     if event.test_accuracy is not None:
-        parts.append(f"test accuracy {event.test_accuracy:.2f}%")
+        parts.append(f"test accuracy {event.test_accuracy:.2f}%" + (f" (epoch {event.best_epoch}'s weights)" if event.best_epoch else ""))
+    if getattr(event, "early_stopped", False):
+        parts[0] = "stopped early"
     return ", ".join(parts)

@@ -52,6 +52,15 @@ class SettingsForm(VerticalScroll):
     BINDINGS = [Binding("enter", "edit", "Edit", show=False)]
 
     @dataclass
+    class Entered(Message):
+        """Enter was pressed in a field."""
+
+        name: str
+        """The setting."""
+        text: str
+        """Its text."""
+
+    @dataclass
     class Changed(Message):
         """A value was edited (or the form was loaded) and checked."""
 
@@ -206,8 +215,11 @@ class SettingsForm(VerticalScroll):
             self.check_soon()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in a field leaves it, like escape."""
+        """Enter in a field leaves it, like escape (and says which, for a run that takes a new lr)."""
         event.stop()
+        name = next((n for n, widget in self.inputs.items() if widget is event.input), None)
+        if name is not None:
+            self.post_message(self.Entered(name, event.value))
         self.leave_field()
 
     def on_descendant_focus(self, event: Any) -> None:

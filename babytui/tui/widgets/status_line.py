@@ -12,7 +12,7 @@ from babytui.core.formatting import format_duration
 
 REFRESH_INTERVAL = 0.05
 """Seconds between redraws while steps arrive: at most 20 updates a second."""
-from babytui.core.events import EpochEnded, Finished, RunStarted, StepLogged
+from babytui.core.events import EpochEnded, Finished, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
 
 
 class StatusLine(Widget):
@@ -42,6 +42,8 @@ class StatusLine(Widget):
         """Images (or samples) per second, in words."""
         self.eta = ""
         """Time left, in words."""
+        self.lr = ""
+        """The lr in use, in words (image lessons)."""
         self._latest: Any = None
         self.load_progress: Any = None
         """The LoadProgress of data being loaded (downloaded, read) before a run, else None."""
@@ -71,7 +73,7 @@ class StatusLine(Widget):
     def reset(self) -> None:
         """Forget the progress of the last run."""
         self.epoch = self.epochs = self.step = self.total = 0
-        self.rate = self.eta = ""
+        self.rate = self.eta = self.lr = ""
         self._latest = None
         self.load_progress = None
         self.state = "ready"
@@ -111,7 +113,18 @@ class StatusLine(Widget):
             self._latest = event
             self._throttled()
             return
-        if isinstance(event, RunStarted):
+        if isinstance(event, RangeTestLogged):
+            self.state, self.epochs, self.step, self.total = "range test", 0, event.step, event.total_steps
+            self.lr = f"lr {event.lrs[-1]:.2g}"
+            self._dirty = True
+            self._throttled()
+            return
+        if isinstance(event, RangeTestDone):
+            self.state = "range test done" if event.reason != "stopped" else "stopped"
+            self.rate = self.eta = ""
+        elif isinstance(event, LrChanged):
+            self.lr = f"lr {event.current:.3g}"
+        elif isinstance(event, RunStarted):
             self.reset()
             self.state = "running"  # the app says "paused" instead when the run waits for a step
             self.device = event.device
@@ -137,6 +150,8 @@ class StatusLine(Widget):
         self.epoch, self.step, self.total = event.epoch, event.step, event.total_steps
         self.rate = f"{event.samples_per_second:,.0f} img/s"
         self.eta = f"{format_duration(event.eta)} left"
+        if event.lr is not None:
+            self.lr = f"lr {event.lr:.3g}"
 
     def flush(self) -> None:
         """Redraw if anything changed since the last redraw (a repaint, never a new layout)."""
@@ -162,7 +177,7 @@ class StatusLine(Widget):
                 where.append(f"epoch {self.epoch}/{self.epochs}")
             where.append(f"step {self.step:,}/{self.total:,}")
         left = " " + " · ".join(where) + " "
-        right = "  ".join(part for part in (self.rate, self.eta) if part)
+        right = "  ".join(part for part in (self.lr, self.rate, self.eta) if part)
         if not self.total:  # idle, or a lesson that makes no updates: no progress to draw
             return Content(left + (f"  {right}" if right else ""))
         fraction = min(1.0, self.step / self.total)
