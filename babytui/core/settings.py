@@ -92,6 +92,12 @@ class Settings:
     """The lr an LR range test starts from."""
     range_max_lr: float = 10.0
     """The lr an LR range test grows to, unless the loss explodes first."""
+    crop_pad: int = 0
+    """Augmentation: shift each training image by up to this many pixels (a random crop with padding); 0 for none."""
+    flip: bool = False
+    """Augmentation: mirror about half of the training images left to right, a new draw each batch."""
+    label_smoothing: float = 0.0
+    """The share of each target spread evenly over all classes in the training loss (0: plain one-hot)."""
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some settings changed (not validated)."""
@@ -288,6 +294,9 @@ FIELDS: dict[str, Field] = {
         Field("range_steps", "range steps", "LR range test: batches, the lr growing by the same factor each", _int("range_steps", 10, 100_000)),
         Field("range_min_lr", "range min lr", "LR range test: the lr it starts from", _float("range_min_lr", 0, 1000, positive=True)),
         Field("range_max_lr", "range max lr", "LR range test: the lr it grows to unless the loss explodes first", _float("range_max_lr", 0, 1000, positive=True)),
+        Field("crop_pad", "crop padding", "augmentation: shift each training image by up to this many pixels (0: none)", _int("crop_pad", 0, 16)),
+        Field("flip", "flip", "augmentation: mirror about half the training images each batch", _bool("flip")),
+        Field("label_smoothing", "label smoothing", "spread this share of each target over all classes in the training loss, 0 to 0.9", _float("label_smoothing", 0, 0.9)),
     )
 }
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from . import checkpoint
+from .augment import augmentation_generator, crop_flip
 from .control import Clock, Control
 from .datasets import ImageData, normalize
 from .device import resolve_device
@@ -129,7 +130,7 @@ def train_images(
     num_classes = len(data.classes)
     split = carve_validation(data, s.validation_size)  # the images trained on; those held out to choose
     model = lesson.build_model(s, num_classes).to(device)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
     shuffle = torch.Generator().manual_seed(s.seed)  # on the CPU, so every device shuffles alike
     n = len(split.train)
     steps_per_epoch = math.ceil(n / s.batch_size)
@@ -178,7 +179,10 @@ def train_images(
             new_lr = control.lr_change(state.step, steering.base)  # asked for while running, or replayed by a resume
             if new_lr is not None:
                 yield from steering.change(new_lr, state.step)
-            inputs = normalize(data.train_images[idx])  # (B, 3, 32, 32) floats in [-1, 1]
+            images = data.train_images[idx]  # (B, 3, 32, 32) uint8
+            if s.crop_pad or s.flip:  # a new draw each batch, fixed by the seed and the step
+                images = crop_flip(images, s.crop_pad, s.flip, augmentation_generator(s.seed, state.step, device))
+            inputs = normalize(images)  # floats in [-1, 1]
             labels = data.train_labels[idx]  # (B,)
             probe = watch.begin() if watch.due else None  # a health check traces this one update
             optimizer.zero_grad(set_to_none=True)
