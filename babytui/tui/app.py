@@ -10,15 +10,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from babytui.core.lessons import LESSONS
-
 from .colors import choose_colors, legible_filter, use_colors
-from .commands import COMMANDS
-from .hangup import Hangup, listen, silence_terminal
+from .commands import palette_commands
+from .hangup import Hangup, driver_for, listen, silence_terminal
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.runs import RunsScreen
-from .widgets.sidebar import LessonSidebar
 
 QUIT_WAIT = 2.0
 """Seconds `q` waits for a stopped run to write its last checkpoint."""
@@ -52,10 +49,7 @@ class BabytuiApp(App[int]):
 
     def get_driver_class(self):
         """Textual's driver, one that reports a lost terminal on Linux and macOS."""
-        from .hangup import HangupDriver, LinuxDriver
-
-        driver = super().get_driver_class()
-        return HangupDriver if LinuxDriver is not None and driver is LinuxDriver else driver
+        return driver_for(super().get_driver_class())
 
     def get_line_filters(self):
         """Textual's filters and, in 16 colours, one that keeps every label apart from its background."""
@@ -105,16 +99,9 @@ class BabytuiApp(App[int]):
             self._unlisten()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands, every babytui action, and a jump to each lesson (in the course's order)."""
+        """Textual's commands, every babytui action, and a jump to each lesson."""
         yield from super().get_system_commands(screen)
-        for title, help_text, action in COMMANDS:
-            yield SystemCommand(title, help_text, lambda action=action: self.run_action(action, self.main))
-        width = len(str(len(LESSONS)))
-        for lesson in LESSONS:  # padded ("Lesson  1"), as the palette sorts the titles as text
-            yield SystemCommand(
-                f"Lesson {lesson.number:>{width}}: {lesson.title}", "Go to this lesson",
-                lambda number=lesson.number: self.main.query_one(LessonSidebar).select(number),
-            )
+        yield from palette_commands(self)
 
 
 def run_app(colors: str | None = None) -> int:

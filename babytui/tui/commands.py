@@ -1,4 +1,15 @@
-"""The commands the palette (ctrl+p) adds: every action of the main screen by name."""
+"""The commands the palette (ctrl+p) adds: every action of the main screen by name, and each lesson."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from textual.app import SystemCommand
+
+from babytui.core.lessons import LESSONS
+
+if TYPE_CHECKING:
+    from .app import BabytuiApp
 
 COMMANDS = (
     ("Run", "Run the lesson with these settings", "run"),
@@ -20,3 +31,17 @@ COMMANDS = (
     ("Help", "Show the keys", "app.help"),
 )
 """(title, help, action) of every command the palette adds; actions without `app.` are the main screen's."""
+
+
+def palette_commands(app: "BabytuiApp") -> Iterator[SystemCommand]:
+    """Every babytui action, and a jump to each lesson (in the course's order)."""
+    from .widgets.sidebar import LessonSidebar
+
+    for title, help_text, action in COMMANDS:
+        yield SystemCommand(title, help_text, lambda action=action: app.run_action(action, app.main))
+    width = len(str(len(LESSONS)))
+    for lesson in LESSONS:  # padded ("Lesson  1"), as the palette sorts the titles as text
+        yield SystemCommand(
+            f"Lesson {lesson.number:>{width}}: {lesson.title}", "Go to this lesson",
+            lambda number=lesson.number: app.main.query_one(LessonSidebar).select(number),
+        )

@@ -118,3 +118,8 @@ def listen(post: Callable[[Message], Any]) -> Callable[[], None]:
             loop.remove_signal_handler(number)
 
     return undo
+
+
+def driver_for(driver: type) -> type:
+    """Textual's driver, or on Linux and macOS one that also reports a lost terminal."""
+    return HangupDriver if LinuxDriver is not None and driver is LinuxDriver else driver
