@@ -18,6 +18,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 """torch.optim's SGD (with momentum and Nesterov as its settings), Adam and AdamW."""
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 """How the lr moves over a run: not at all, down by gamma every few epochs, a cosine to 0, one cycle."""
+INITS = ("default", "zeros", "normal", "xavier", "kaiming")
+"""How the weights start: PyTorch's own, all zeros, normal with init_std, Xavier (Glorot), Kaiming (He)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,22 @@ class Settings:
     """Augmentation: mirror about half of the training images left to right, a new draw each batch."""
     label_smoothing: float = 0.0
     """The share of each target spread evenly over all classes in the training loss (0: plain one-hot)."""
+    init: str = "default"
+    """One of INITS: how the weights of the linear and convolution layers start (biases start at 0 unless default)."""
+    init_std: float = 0.01
+    """The standard deviation of the normal init."""
+    depth: int = 8
+    """Hidden layers of a deep plain network."""
+    batch_norm: bool = False
+    """Batch normalization after each convolution."""
+    dropout: float = 0.0
+    """The share of a layer's outputs zeroed at random while training (0: no dropout)."""
+    channels_last: bool = False
+    """Keep images and convolution weights in channels-last memory order (faster convolutions on many devices)."""
+    tta: bool = False
+    """Test-time augmentation: score each test image and its mirror image, averaging the two predictions."""
+    width: int = 64
+    """Channels of the first block of a wide network; each later block doubles them."""
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some settings changed (not validated)."""
@@ -297,6 +315,14 @@ FIELDS: dict[str, Field] = {
         Field("crop_pad", "crop padding", "augmentation: shift each training image by up to this many pixels (0: none)", _int("crop_pad", 0, 16)),
         Field("flip", "flip", "augmentation: mirror about half the training images each batch", _bool("flip")),
         Field("label_smoothing", "label smoothing", "spread this share of each target over all classes in the training loss, 0 to 0.9", _float("label_smoothing", 0, 0.9)),
+        Field("init", "init", "how the weights start: default (PyTorch's), zeros, normal (init std), xavier or kaiming", _choice("init", INITS), INITS),
+        Field("init_std", "init std", "normal init: the standard deviation of the weights", _float("init_std", 0, 10, positive=True)),
+        Field("depth", "depth", "hidden layers of the deep plain network", _int("depth", 1, 32)),
+        Field("batch_norm", "batch norm", "batch normalization after each convolution", _bool("batch_norm")),
+        Field("dropout", "dropout", "while training, zero this share of a layer's outputs at random, 0 to 0.9", _float("dropout", 0, 0.9)),
+        Field("channels_last", "channels last", "keep images and convolution weights in channels-last memory order", _bool("channels_last")),
+        Field("tta", "test-time flip", "score each test image and its mirror image, averaging the two predictions", _bool("tta")),
+        Field("width", "width", "channels of the network's first block; each later block doubles them", _int("width", 4, 512)),
     )
 }
 

@@ -29,6 +29,10 @@ COURSE = (
     "l15_early_stopping",
     "l16_momentum_adam",
     "l17_learning_rate",
+    "l18_initialization",
+    "l19_batch_norm",
+    "l20_regularization",
+    "l21_strong_network",
 )
 """The lesson modules, in the order of the course."""
 
