@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         if args.command is None:
-            from ..tui.app import run_app
+            from ..tui.launch import run_app
 
             return run_app(args.colors)
         code = commands[args.command](args)

@@ -10,18 +10,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .colors import choose_colors, legible_filter, use_colors
+from .colors import legible_filter, use_colors
 from .commands import palette_commands
-from .hangup import Hangup, driver_for, listen, silence_terminal
+from .hangup import QUIT_WAIT, SIGNAL_WAIT, Hangup, driver_for, listen, silence_terminal
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.runs import RunsScreen
-
-QUIT_WAIT = 2.0
-"""Seconds `q` waits for a stopped run to write its last checkpoint."""
-SIGNAL_WAIT = 30.0
-"""Seconds a hang-up or SIGTERM waits for it: nobody is watching, and losing the run is worse."""
-
 
 class BabytuiApp(App[int]):
     """PyTorch lessons to read, change and run; training runs in a thread worker."""
@@ -103,10 +97,3 @@ class BabytuiApp(App[int]):
         yield from super().get_system_commands(screen)
         yield from palette_commands(self)
 
-
-def run_app(colors: str | None = None) -> int:
-    """Run the app in this terminal (`colors` forces a depth); the exit code."""
-    depth, warning = choose_colors(colors, os.environ)
-    app = BabytuiApp(colors=depth, warning=warning)
-    result = app.run()
-    return result if isinstance(result, int) else (app.return_code or 0)

@@ -22,6 +22,10 @@ except ImportError:  # Windows: no SIGHUP, and Textual drives the console anothe
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 """The signals that mean: save and leave."""
+QUIT_WAIT = 2.0
+"""Seconds `q` waits for a stopped run to write its last checkpoint."""
+SIGNAL_WAIT = 30.0
+"""Seconds a hang-up or SIGTERM waits for it: nobody is watching, and losing the run is worse."""
 
 
 @dataclass
