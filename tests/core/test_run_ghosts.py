@@ -4,7 +4,6 @@ accuracy by epoch, read through the run store (a damaged run is left out, never 
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 import torch
@@ -15,40 +14,10 @@ from babytui.core.runs.ghosts import ghost_of
 from babytui.core.runs.metrics import Metrics
 from babytui.core.session import Session
 from image_data import random_image_data
+from run_files import fixed_run, written_run
 
 torch.set_num_threads(1)
 CIFAR = DataKey("cifar10", 16, ("plane", "car"))
-
-
-def written_run(
-    lesson: int, accuracies: list[float], *, per_epoch: int = 10, dataset: str = "cifar10", test: int = 16, end: str = "finished",
-):
-    """A saved run written by hand: a start, a steps record and a scored epoch per accuracy, then its
-    end; its id and its lock, still held (a run being written)."""
-    number = get_lesson(lesson)
-    run = RunStore().create(number, number.defaults)
-    records = [{
-        "type": "start", "device": "cpu", "dataset": dataset, "classes": ["plane", "car"], "epochs": len(accuracies),
-        "steps_per_epoch": per_epoch, "total_steps": per_epoch * len(accuracies), "data": {"dataset": dataset, "test": test},
-    }]
-    for epoch, accuracy in enumerate(accuracies, 1):
-        step = epoch * per_epoch
-        records.append({"type": "steps", "epoch": epoch, "step": step, "elapsed": 0.1 * step, "losses": [2.0] * per_epoch})
-        records.append({"type": "epoch", "epoch": epoch, "step": step, "train_loss": 1.0, "test_loss": 1.2, "test_accuracy": accuracy, "seconds": 1.0})
-    if end != "crashed":
-        records.append({
-            "type": "final", "steps": per_epoch * len(accuracies), "epochs": len(accuracies), "seconds": 1.0,
-            "final_loss": 1.0, "test_accuracy": accuracies[-1], "stopped": end == "stopped",
-        })
-    (run.path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    return run.id, run.write_lock()
-
-
-def fixed_run(lesson: int, accuracies: list[float], **options) -> str:
-    """A saved run written by hand (see `written_run`), not running; its id."""
-    run_id, lock = written_run(lesson, accuracies, **options)
-    lock.release()
-    return run_id
 
 
 def test_a_runs_epochs_are_placed_by_the_steps_in_its_epoch_and_convert_to_another_runs_steps() -> None:
