@@ -15,7 +15,7 @@ from .render import RGB, Series, blend, downsample, ema_extend, np, safe_log10
 COURSE_HUES: tuple[RGB, ...] = (
     (230, 90, 90), (230, 160, 60), (170, 200, 70), (70, 190, 170), (90, 140, 230), (170, 110, 220), (220, 110, 170),
 )
-"""Seven hues for the ghosts of the course, drawn half-way to the background (see `course_colours`)."""
+"""Seven hues for the ghosts of the course, drawn a third of the way to the background (see `course_colours`)."""
 GHOST_POINTS = 4000
 """Points kept of a previous run's smoothed curve."""
 RANGE_ALPHA = 0.02
@@ -176,8 +176,9 @@ class CourseCurve:
 
 
 def course_colours(background: RGB) -> tuple[RGB, ...]:
-    """The ghosts of the course's colours on this background: each hue dimmed half-way to it."""
-    return tuple(blend(hue, background, 0.5) for hue in COURSE_HUES)
+    """The ghosts of the course's colours on this background: each hue dimmed a third of the way to it
+    (more, and some fall on one colour where the terminal has only 256)."""
+    return tuple(blend(hue, background, 0.3) for hue in COURSE_HUES)
 
 
 def _y(log: bool):

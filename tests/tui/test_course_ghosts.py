@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from rich.color import Color, ColorSystem
 
 from babytui.core.events import EpochEnded, RunStarted, StepLogged
 from babytui.core.lessons import LESSONS, get_lesson
@@ -81,8 +82,12 @@ async def test_the_lesson_that_names_earlier_lessons_shows_their_newest_runs_by_
         assert [list(c.steps) for c in curves] == [[200.0, 400.0, 600.0, 800.0], [200.0, 400.0, 600.0]]
         assert [list(c.accuracy) for c in curves] == [[40.0, 50.0, 55.0, 62.8], [45.0, 58.0, 64.1]]
         assert [c.marker for c in curves] == ["4", "5"] and len({c.hue for c in curves}) == 2
+        # seven colours, dimmer than the run's, still seven where the terminal has only 256
+        colours = plot.colours()
+        assert len({Color.from_rgb(*rgb).downgrade(ColorSystem.EIGHT_BIT).number for rgb in colours.course}) == 7
+        assert max(max(rgb) for rgb in colours.course) < min(max(colours.smooth), max(colours.test), max(colours.accuracy))
         summary = plot.summary().plain
-        assert "ghosts, test accuracy by epoch: 14 62.8% 15 64.1% stopped" in summary
+        assert "ghosts, accuracy by epoch: 14 62.8% 15 64.1% stopped" in summary
         assert summary.index("accuracy 84.0%") < summary.index("ghosts")  # the run's own numbers first
 
 

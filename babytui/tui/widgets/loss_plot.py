@@ -321,7 +321,7 @@ class LossPlot(Vertical, can_focus=True):
             parts += ["  ", (self.ghost_label, rgb_style(c.ghost))]
         course = self.course_ghosts
         if course:
-            parts.append("  ghosts, test accuracy by epoch:")
+            parts.append("  ghosts, accuracy by epoch:")
             for curve, ghost in zip(self.course_curves(), course):
                 parts += [" ", (ghost.label, rgb_style(c.course[curve.hue % len(c.course)]))]
         parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · m: smoothing {smoothing_name(self.smoothing)} · z: zoom")
