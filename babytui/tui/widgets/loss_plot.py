@@ -18,6 +18,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
+from babytui.core.lessons import get_lesson
 from .summary_line import SummaryLine
 from ..curves import (  # noqa: F401  (LossHistory, draw_loss, smoothing_for, step_ticks: for the benchmark and tests)
     SMOOTHING_CHOICES, CourseCurve, LossHistory, PlotColours, RangeCurve, course_colours, draw_loss, draw_plan, draw_range,
@@ -148,14 +149,13 @@ class LossPlot(Vertical, can_focus=True):
 
     def course_curves(self) -> list[CourseCurve]:
         """The ghosts of the course on this run's step axis, each marked by its lesson's last digit
-        (a dot for all when two share one), its colour by its place among them."""
+        (a dot for all when two share one), its colour by its place among the lessons named."""
         ghosts = self.course_ghosts
-        digits = [str(g.lesson % 10) for g in ghosts]
-        order = list(dict.fromkeys(g.lesson for g in self.course.get(self.history.lesson, [])))
-        return [
-            CourseCurve(*g.on_steps(self.history.steps_per_epoch), digit if len(set(digits)) == len(digits) else "•", order.index(g.lesson))
-            for g, digit in zip(ghosts, digits)
-        ]
+        if not ghosts:
+            return []
+        named = get_lesson(self.history.lesson).ghosts
+        digits = [str(g.lesson % 10) if len({n % 10 for n in named}) == len(named) else "•" for g in ghosts]
+        return [CourseCurve(*g.on_steps(self.history.steps_per_epoch), d, named.index(g.lesson)) for g, d in zip(ghosts, digits)]
 
     @property
     def shown_lesson(self) -> int:
