@@ -146,3 +146,9 @@ async def test_a_run_of_a_named_lesson_becomes_its_ghost_once_it_ends(names_14_a
         await wait_until(pilot, lambda: plot.course.get(21))
         (ghost,) = plot.course[21]
         assert ghost.lesson == 14 and ghost.run_id == run.id and ghost.epochs == (1.0,) and ghost.accuracy == (accuracy,)
+        await set_field(pilot, "epochs", "1")  # lesson 21's own run, on the same images: 14's run is drawn under it
+        app.query_one(LessonSidebar).focus()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.main.running_lesson is None and plot.history.lesson == 21 and plot.history.test_accuracy, 30)
+        assert [g.run_id for g in plot.course_ghosts] == [run.id]
+        assert [list(c.steps) for c in plot.course_curves()] == [[float(plot.history.steps_per_epoch)]]
