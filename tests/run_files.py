@@ -10,14 +10,15 @@ from babytui.core.runs import RunStore
 
 def written_run(
     lesson: int, accuracies: list[float], *, per_epoch: int = 10, dataset: str = "cifar10", test: int = 16,
-    classes: tuple[str, ...] = ("plane", "car"), end: str = "finished",
+    classes: tuple[str, ...] = ("plane", "car"), end: str = "finished", planned: int = 0,
 ):
     """A saved run written by hand: a start, a steps record and a scored epoch per accuracy, then its
-    end; its id and its lock, still held (a run being written)."""
+    end ('finished', 'stopped' or 'crashed'; `planned` more epochs than it did: cut short by
+    --max-steps); its id and its lock, still held (a run being written)."""
     number = get_lesson(lesson)
     run = RunStore().create(number, number.defaults)
     records = [{
-        "type": "start", "device": "cpu", "dataset": dataset, "classes": list(classes), "epochs": len(accuracies),
+        "type": "start", "device": "cpu", "dataset": dataset, "classes": list(classes), "epochs": planned or len(accuracies),
         "steps_per_epoch": per_epoch, "total_steps": per_epoch * len(accuracies), "data": {"dataset": dataset, "test": test},
     }]
     for epoch, accuracy in enumerate(accuracies, 1):

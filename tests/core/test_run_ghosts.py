@@ -31,7 +31,7 @@ def test_a_runs_epochs_are_placed_by_the_steps_in_its_epoch_and_convert_to_anoth
     metrics = Metrics(epochs=epochs, start=start, final={"stopped": True, "test_accuracy": 52.0})
     ghost = ghost_of(14, "run", metrics)
     assert ghost.epochs == (1.0, 2.0, 2.5) and ghost.accuracy == (40.0, 50.0, 52.0)
-    assert ghost.data == CIFAR and not ghost.finished and ghost.label == "14 52.0% stopped"
+    assert ghost.data == CIFAR and not ghost.finished and ghost.label == "14 52.0% (part)"
     xs, ys = ghost.on_steps(196)  # batch 256 of 50,000 images: 196 steps an epoch
     assert xs == [196.0, 392.0, 490.0] and ys == [40.0, 50.0, 52.0]
     assert ghost_of(14, "run", Metrics(epochs=[{"epoch": 1, "step": 10, "test_accuracy": None}], start=start)) is None
@@ -41,6 +41,7 @@ def test_the_newest_finished_run_of_each_lesson_is_its_ghost_else_the_newest_sto
     older = fixed_run(14, [30.0, 40.0, 50.0])
     newest_finished = fixed_run(14, [35.0, 45.0, 62.8])
     fixed_run(14, [20.0], end="stopped")  # newer, but stopped after one epoch: it would hide what 14 reaches
+    fixed_run(14, [25.0], planned=25)  # newer still, ended by --max-steps after one epoch of 25: the same
     only_stopped = fixed_run(15, [41.0, 55.5], end="stopped")
     _, running = written_run(16, [70.0])  # still running (its lock held): not a ghost yet
     try:
@@ -49,7 +50,7 @@ def test_the_newest_finished_run_of_each_lesson_is_its_ghost_else_the_newest_sto
         running.release()
     assert [(g.lesson, g.run_id) for g in ghosts] == [(15, only_stopped), (14, newest_finished)]
     assert older not in {g.run_id for g in ghosts}
-    assert [g.label for g in ghosts] == ["15 55.5% stopped", "14 62.8%"]
+    assert [g.label for g in ghosts] == ["15 55.5% (part)", "14 62.8%"]
 
 
 def test_only_runs_on_the_same_test_images_compare() -> None:

@@ -87,7 +87,7 @@ async def test_the_lesson_that_names_earlier_lessons_shows_their_newest_runs_by_
         assert len({Color.from_rgb(*rgb).downgrade(ColorSystem.EIGHT_BIT).number for rgb in colours.course}) == 7
         assert max(max(rgb) for rgb in colours.course) < min(max(colours.smooth), max(colours.test), max(colours.accuracy))
         summary = plot.summary().plain
-        assert "ghosts, accuracy by epoch: 14 62.8% 15 64.1% stopped" in summary
+        assert "ghosts, accuracy by epoch: 14 62.8% 15 64.1% (part)" in summary
         assert summary.index("accuracy 84.0%") < summary.index("ghosts")  # the run's own numbers first
 
 

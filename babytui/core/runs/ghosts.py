@@ -59,13 +59,14 @@ class CourseGhost:
     result: float | None
     """Its final test accuracy: the restored epoch's when early stopping put one back."""
     finished: bool
-    """True when it ran to its end (False: stopped or crashed)."""
+    """True when it ran all it planned (every epoch, or until early stopping ended it); False when
+    it was stopped, crashed or cut short by --max-steps."""
 
     @property
     def label(self) -> str:
-        """Its key entry: '14 62.8%' (a run that did not finish: '14 62.8% stopped')."""
+        """Its key entry: '14 62.8%' (a run that did not finish: '14 52.0% (part)')."""
         result = self.result if self.result is not None else self.accuracy[-1]
-        return f"{self.lesson} {result:.1f}%" + ("" if self.finished else " stopped")
+        return f"{self.lesson} {result:.1f}%" + ("" if self.finished else " (part)")
 
     def on_steps(self, steps_per_epoch: int) -> tuple[list[float], list[float]]:
         """Its points on another run's step axis: one of its epochs at that run's `steps_per_epoch`."""
@@ -92,7 +93,9 @@ def ghost_of(lesson: int, run_id: str, metrics: Metrics) -> CourseGhost | None:
     test_size = data.get("test") if type(data.get("test")) is int else 0
     classes = start.get("classes") if isinstance(start.get("classes"), list) else data.get("classes")
     key = DataKey(str(start.get("dataset", "")), test_size, tuple(str(c) for c in classes or ()))
-    finished = final is not None and not final.get("stopped")
+    planned = (start.get("epochs") or 0) * per_epoch
+    cut = (start.get("total_steps") or 0) < planned  # --max-steps ended it before its epochs
+    finished = final is not None and not final.get("stopped") and not cut
     return CourseGhost(lesson, run_id, key, tuple(e for e, _ in points), tuple(a for _, a in points), result, finished)
 
 
