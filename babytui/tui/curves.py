@@ -10,8 +10,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .render import RGB, Series, downsample, ema_extend, np, safe_log10
+from .render import RGB, Series, blend, downsample, ema_extend, np, safe_log10
 
+COURSE_HUES: tuple[RGB, ...] = (
+    (230, 90, 90), (230, 160, 60), (170, 200, 70), (70, 190, 170), (90, 140, 230), (170, 110, 220), (220, 110, 170),
+)
+"""Seven hues for the ghosts of the course, drawn a third of the way to the background (see `course_colours`)."""
 GHOST_POINTS = 4000
 """Points kept of a previous run's smoothed curve."""
 RANGE_ALPHA = 0.02
@@ -75,6 +79,10 @@ class LossHistory:
         """The lr of the latest step."""
         self.best: tuple[int, int, float] | None = None
         """(epoch, step, test accuracy) of the best epoch restored at the end."""
+        self.steps_per_epoch = 0
+        """Updates in one epoch: where the ghosts of the course, drawn by epoch, fall on its steps."""
+        self.data: Any = None
+        """What the run is scored on (a core DataKey): the ghosts of the course must match it."""
 
     def add_losses(self, last_step: int, losses: tuple[float, ...]) -> None:
         """The losses of the steps up to and including `last_step`."""
@@ -149,6 +157,28 @@ class PlotColours:
     """A change of the lr, the suggested lr, the best epoch."""
     runs: tuple[RGB, ...] = field(default=((0, 175, 255), (255, 140, 0), (90, 200, 90), (220, 80, 200), (230, 220, 80), (120, 220, 220)))
     """The compared runs' colours, in the order they were marked."""
+    course: tuple[RGB, ...] = field(default_factory=lambda: course_colours((30, 30, 30)))
+    """The ghosts of the course, one dim colour each, in the order of their lessons."""
+
+
+@dataclass(frozen=True)
+class CourseCurve:
+    """One ghost of the course as drawn: test accuracy against this run's steps."""
+
+    steps: Sequence[float]
+    """Each point's place on this run's step axis."""
+    accuracy: Sequence[float]
+    """Its test accuracy (%)."""
+    marker: str
+    """The character marking its last point drawn: its lesson's last digit."""
+    hue: int = 0
+    """Its colour, as an index into PlotColours.course (its lesson's place in the lesson's ghosts)."""
+
+
+def course_colours(background: RGB) -> tuple[RGB, ...]:
+    """The ghosts of the course's colours on this background: each hue dimmed a third of the way to it
+    (more, and some fall on one colour where the terminal has only 256)."""
+    return tuple(blend(hue, background, 0.3) for hue in COURSE_HUES)
 
 
 def _y(log: bool):
@@ -162,8 +192,10 @@ def draw_loss(
     width: int,
     log: bool = False,
     colours: PlotColours | None = None,
+    course: Sequence[CourseCurve] = (),
 ) -> None:
-    """Put a run's curves into a plotext figure, down-sampled to about two points per column."""
+    """Put a run's curves into a plotext figure, down-sampled to about two points per column; the
+    ghosts of the course first, on the accuracy axis, so the run's own curves are drawn over them."""
     colours = colours or PlotColours()
     plt.clear_data()
     buckets = max(10, width - 12)  # the axes take about a dozen columns
@@ -182,6 +214,7 @@ def draw_loss(
         if len(gx):
             gx, gy = downsample(gx, gy, buckets)
             plt.plot(gx.tolist(), y(gy).tolist(), color=colours.ghost, marker="braille")
+    drawn = _draw_course(plt, course, right, colours)
     if len(history):
         steps = history.steps.values
         rx, ry = downsample(steps, history.raw.values, buckets)
@@ -212,15 +245,29 @@ def draw_loss(
             va = [history.val_accuracy[i] for i in validated]
             plt.plot(vx, va, color=colours.validation, marker="braille", yside="right")
             plt.scatter(vx, va, color=colours.validation, marker="▲", yside="right")
-        plt.ylabel("accuracy %", yside="right")
-    else:
-        plt.ylabel("", yside="right")
+    plt.ylabel("accuracy %" if scored or drawn else "", yside="right")
     right = max(right, 1.0)
     plt.xlim(0, right)
     ticks = step_ticks(right)
     plt.xticks(ticks, [f"{t:,}" for t in ticks])
     plt.xlabel("step")
     plt.ylabel("log10(loss)" if log else "loss")
+
+
+def _draw_course(plt: Any, course: Sequence[CourseCurve], right: float, colours: PlotColours) -> bool:
+    """The ghosts of the course up to step `right` (as far as this run), dim, on the right axis; True if any."""
+    drawn = False
+    for curve in course:
+        points = [(x, v) for x, v in zip(curve.steps, curve.accuracy) if x <= right]
+        if not points:
+            continue
+        colour = colours.course[curve.hue % len(colours.course)]
+        xs, ys = [x for x, _ in points], [v for _, v in points]
+        if len(points) > 1:
+            plt.plot(xs, ys, color=colour, marker="braille", yside="right")
+        plt.scatter(xs[-1:], ys[-1:], color=colour, marker=curve.marker, yside="right")
+        drawn = True
+    return drawn
 
 
 def step_ticks(right: float, count: int = 5) -> list[int]:

@@ -1,5 +1,6 @@
 """The main screen's lr tools: the LR range test, the lr changed while a run goes on, the schedule a
-run will follow drawn before it, and the previous saved run of a lesson as its ghost.
+run will follow drawn before it, the previous saved run of a lesson as its ghost, and the newest
+runs of the earlier lessons a lesson names as the ghosts of the course.
 
 The screen's actions call these; what needs the core's files or torch runs in a worker.
 """
@@ -36,6 +37,8 @@ class LrTools:
         """(lesson, lr) the last range test suggested, for the u key."""
         self.ghosts_asked: set[int] = set()
         """Lessons whose last saved run was looked for already."""
+        self.course_asked: set[int] = set()
+        """Lessons whose ghosts of the course were read already (and nothing they name has run since)."""
 
     def range_test(self) -> None:
         """Run an LR range test of the lesson shown, with the form's settings."""
@@ -126,7 +129,9 @@ class LrTools:
         plot.show_plan(f"{settings.schedule}, {peak} lr {settings.lr:g}, over {settings.epochs} epochs", *planned_lrs(settings))
 
     def load_ghost(self, lesson: Lesson) -> None:
-        """Read the lesson's last saved run (in a worker) to show as the ghost of its next run."""
+        """Read the lesson's last saved run (in a worker) to show as the ghost of its next run, and
+        the ghosts of the course it names."""
+        self.load_course(lesson)
         if lesson.number in self.ghosts_asked:
             return
         self.ghosts_asked.add(lesson.number)
@@ -138,3 +143,25 @@ class LrTools:
                 plot.post_message(LossPlot.GhostRead(lesson.number, *found))
 
         self.screen.run_worker(read, thread=True, exit_on_error=False, group="ghost")
+
+    def load_course(self, lesson: Lesson) -> None:
+        """Read the newest saved runs of the lessons `lesson` names (in a worker), once until one of them runs."""
+        if not lesson.ghosts or lesson.number in self.course_asked:
+            return
+        self.course_asked.add(lesson.number)
+        plot = self.screen.query_one(LossPlot)
+
+        def read() -> None:  # in a thread: a few files of settings and epochs
+            from babytui.core.runs import course_ghosts
+
+            plot.post_message(LossPlot.CourseRead(lesson.number, course_ghosts(lesson.ghosts)))
+
+        self.screen.run_worker(read, thread=True, exit_on_error=False, group="course-ghosts")
+
+    def run_ended(self, number: int) -> None:
+        """A run of lesson `number` ended: the lessons that name it read their ghosts again (now, if shown)."""
+        for lesson in LESSONS:
+            if number in lesson.ghosts and lesson.number in self.course_asked:
+                self.course_asked.discard(lesson.number)
+                if lesson is self.screen.lesson:
+                    self.load_course(lesson)

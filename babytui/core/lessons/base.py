@@ -6,7 +6,7 @@ that builds one instance, `LESSON`, and adds what is its own (its model, its not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ..settings import Settings, validate
@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # torch is imported where a lesson runs, so the app's first f
     from ..control import Control
     from ..datasets import ImageData
     from ..events import Event
+
+MAX_GHOSTS = 7
+"""The most earlier lessons one lesson's loss plot draws as ghosts: more would clutter it."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,20 @@ class Lesson:
     """The settings this lesson has, in form order."""
     defaults: Settings
     """The tutorial's values for those settings (ours where the tutorial had none)."""
+    ghosts: tuple[int, ...] = field(default=(), kw_only=True)
+    """Earlier lessons whose newest saved runs its loss plot draws as the ghosts of the course
+    (test accuracy by epoch), at most MAX_GHOSTS of them."""
 
     uses_images = False
     """True for the lessons that train on an image dataset for seconds to minutes."""
+
+    def __post_init__(self) -> None:
+        """ValueError when the ghosts are not a few different earlier lessons (a mistake in a lesson module)."""
+        numbers = self.ghosts
+        if len(numbers) > MAX_GHOSTS or len(set(numbers)) != len(numbers) or any(
+            type(n) is not int or not 1 <= n < self.number for n in numbers
+        ):
+            raise ValueError(f"lesson {self.number}'s ghosts {numbers!r} must be at most {MAX_GHOSTS} different earlier lessons")
 
     @property
     def is_image(self) -> bool:

@@ -117,12 +117,13 @@ class Run:
             raise RunError(f"run {self.id}: its settings cannot be used: {exc}") from None
         return lesson, settings
 
-    def metrics(self) -> Metrics:
-        """The metrics file read back (a torn last line or a damaged one is skipped and noted)."""
+    def metrics(self, losses: bool = True) -> Metrics:
+        """The metrics file read back (a torn last line or a damaged one is skipped and noted);
+        `losses` False leaves every step's loss unread (fast: see `read_metrics`)."""
         problem = self.link_problem()
         if problem:
             return Metrics(problems=[problem])
-        return read_metrics(self.path / METRICS_FILE)
+        return read_metrics(self.path / METRICS_FILE, losses)
 
     def has_checkpoint(self) -> bool:
         """True when something is at the checkpoint's name (whether it loads is `checkpoint()`'s to say)."""

@@ -146,6 +146,7 @@ class RunKeys:
     def on_run_controller_ended(self, message: RunController.Ended) -> None:
         """Back to idle."""
         self.run.ended()
+        self.lr_tools.run_ended(message.lesson)
         self.query_one(LessonSidebar).run_ended(message.lesson)
         self.query_one(StatusLine).idle()
         self.update_controls()

@@ -1,11 +1,12 @@
 """The live loss plot: training loss per step, validation and test loss and accuracy per epoch, the
-lr's changes marked, the last run as a ghost; before a run, the lr schedule it will follow; during
-an LR range test, the loss against the lr."""
+lr's changes marked, the last run as a ghost (and for a lesson that names earlier ones, their newest
+runs as the ghosts of the course); before a run, the lr schedule it will follow; during an LR range
+test, the loss against the lr."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,14 +18,18 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDone, RangeTestLogged, RunStarted, StepLogged
+from babytui.core.lessons import get_lesson
 from .summary_line import SummaryLine
 from ..curves import (  # noqa: F401  (LossHistory, draw_loss, smoothing_for, step_ticks: for the benchmark and tests)
-    SMOOTHING_CHOICES, LossHistory, PlotColours, RangeCurve, draw_loss, draw_plan, draw_range, ghost_of,
-    smoothing_for, smoothing_name, step_ticks,
+    SMOOTHING_CHOICES, CourseCurve, LossHistory, PlotColours, RangeCurve, course_colours, draw_loss, draw_plan, draw_range,
+    ghost_of, smoothing_for, smoothing_name, step_ticks,
 )
 from ..pacing import DRAW_SHARE, Pacer
 from ..render import blend, np, rgb_style
 from ..run_log import EarlierRun
+
+if TYPE_CHECKING:
+    from babytui.core.runs import CourseGhost
 
 REDRAW_INTERVAL = 0.25
 """Seconds between redraws while new points arrive, at the least (a slow redraw waits longer)."""
@@ -69,6 +74,15 @@ class LossPlot(Vertical, can_focus=True):
         losses: list[float]
         """Its training loss at each."""
 
+    @dataclass
+    class CourseRead(Message):
+        """The newest saved runs of the earlier lessons a lesson names were read (in a thread)."""
+
+        lesson: int
+        """The lesson that names them."""
+        ghosts: list[CourseGhost]
+        """Their ghosts (one a lesson and dataset), in the order the lesson names them."""
+
     def __init__(self) -> None:
         super().__init__(id="loss-plot")
         self.history = LossHistory()
@@ -77,6 +91,8 @@ class LossPlot(Vertical, can_focus=True):
         """The lesson's previous run in this session: its smoothed curve, down-sampled."""
         self.saved_ghosts: dict[int, tuple[str, tuple[np.ndarray, np.ndarray]]] = {}
         """Each lesson's newest saved run (its id, its curve): the ghost until the lesson runs again here."""
+        self.course: dict[int, list[CourseGhost]] = {}
+        """The ghosts of the course read for each lesson that names earlier ones (all datasets)."""
         self.log_scale = False
         """True to plot log10 of the loss."""
         self.smoothing: float | None = None
@@ -122,6 +138,26 @@ class LossPlot(Vertical, can_focus=True):
         return f"previous run {self.saved_ghosts[self.shown_lesson][0]}"
 
     @property
+    def course_ghosts(self) -> list[CourseGhost]:
+        """The ghosts of the course of the run shown: the named lessons' runs on the same test images."""
+        ghosts = self.course.get(self.history.lesson)
+        if not ghosts or self.history.data is None or not self.history.steps_per_epoch:
+            return []
+        from babytui.core.runs import ghosts_for
+
+        return ghosts_for(ghosts, self.history.data)
+
+    def course_curves(self) -> list[CourseCurve]:
+        """The ghosts of the course on this run's step axis, each marked by its lesson's last digit
+        (a dot for all when two share one), its colour by its place among the lessons named."""
+        ghosts = self.course_ghosts
+        if not ghosts:
+            return []
+        named = get_lesson(self.history.lesson).ghosts
+        digits = [str(g.lesson % 10) if len({n % 10 for n in named}) == len(named) else "•" for g in ghosts]
+        return [CourseCurve(*g.on_steps(self.history.steps_per_epoch), d, named.index(g.lesson)) for g, d in zip(ghosts, digits)]
+
+    @property
     def shown_lesson(self) -> int:
         """The lesson whose output the views show (the output area's), else the run's."""
         from .output_area import OutputArea
@@ -148,6 +184,11 @@ class LossPlot(Vertical, can_focus=True):
             self.previous = self.history.ghost() if same else None
             self.range = None
             self.history = LossHistory(event.lesson, event.total_steps, self.smoothing)
+            self.history.steps_per_epoch = event.steps_per_epoch
+            if event.dataset:
+                from babytui.core.runs import DataKey
+
+                self.history.data = DataKey(event.dataset, event.test_size, tuple(event.classes))
             self._empty_text = (
                 f"Lesson {event.lesson} makes no updates, so there is no loss curve: the lessons that train have one."
                 if event.total_steps == 0
@@ -198,6 +239,11 @@ class LossPlot(Vertical, can_focus=True):
         if steps:
             self.saved_ghosts[lesson] = (run_id, ghost_of(steps, losses))
             self._dirty = True
+
+    def on_loss_plot_course_read(self, message: CourseRead) -> None:
+        """Keep the ghosts of the course read for a lesson (until a run of one of its lessons ends)."""
+        self.course[message.lesson] = list(message.ghosts)
+        self._dirty = True
 
     def forget_saved_ghost(self, lesson: int) -> None:
         """The lesson was reset: no saved run stands for its previous one any more."""
@@ -273,6 +319,11 @@ class LossPlot(Vertical, can_focus=True):
             parts += ["  ", (f"restored epoch {h.best[0]}: {h.best[2]:.1f}% on test", rgb_style(c.accuracy))]
         if self.ghost is not None:
             parts += ["  ", (self.ghost_label, rgb_style(c.ghost))]
+        course = self.course_ghosts
+        if course:
+            parts.append("  ghosts, accuracy by epoch:")
+            for curve, ghost in zip(self.course_curves(), course):
+                parts += [" ", (ghost.label, rgb_style(c.course[curve.hue % len(c.course)]))]
         parts.append(f"  · l: y as {'loss' if self.log_scale else 'log10(loss)'} · m: smoothing {smoothing_name(self.smoothing)} · z: zoom")
         return Text.assemble(*parts)
 
@@ -312,6 +363,7 @@ class LossPlot(Vertical, can_focus=True):
             accuracy=rgb("success", (80, 200, 80)),
             validation=rgb("secondary", (200, 100, 220)),
             mark=rgb("accent", (230, 200, 60)),
+            course=course_colours(surface),
         )
 
     def draw(self, plt: Any, width: int) -> None:
@@ -322,7 +374,7 @@ class LossPlot(Vertical, can_focus=True):
         elif mode == "plan" and self.plan is not None:
             draw_plan(plt, self.plan[1], self.plan[2], colours)
         else:
-            draw_loss(plt, self.history, self.ghost, width, self.log_scale, colours)
+            draw_loss(plt, self.history, self.ghost, width, self.log_scale, colours, self.course_curves())
 
     def action_toggle_log(self) -> None:
         """Switch the y axis between the loss and log10 of the loss."""
