@@ -157,7 +157,7 @@ class TrainingImagesFed:
     classes: tuple[str, ...] = ()
     """Class names."""
     augmentation: str = ""
-    """What was done to them, in words: 'crop with 4 pixels of padding, flip'."""
+    """What was done to them, in words: 'crop (padding 4), flip'."""
 
 
 @dataclass(frozen=True)

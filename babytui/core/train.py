@@ -89,11 +89,14 @@ def log_steps(
     return StepLogged(epoch, step, losses[-1], tuple(losses), total, rate * batch_size, elapsed, eta, lr)
 
 
-def fed_images(images: torch.Tensor, labels: torch.Tensor, step: int, epoch: int, s: Settings, classes: tuple[str, ...]) -> TrainingImagesFed:
+def fed_images(
+    images: torch.Tensor, labels: torch.Tensor, step: int, epoch: int, s: Settings, classes: tuple[str, ...]
+) -> TrainingImagesFed:
     """The first FED_SAMPLES augmented images of a batch, copied to the CPU, with their labels."""
-    done = [f"crop with {s.crop_pad} pixels of padding"] if s.crop_pad else []
+    done = [f"crop (padding {s.crop_pad})"] if s.crop_pad else []
     done += ["flip"] if s.flip else []
-    return TrainingImagesFed(step, epoch, images[:FED_SAMPLES].cpu(), labels[:FED_SAMPLES].cpu(), classes, ", ".join(done))
+    copy = [t[:FED_SAMPLES].to("cpu", copy=True) for t in (images, labels)]  # small, and not a view of the batch
+    return TrainingImagesFed(step, epoch, copy[0], copy[1], classes, ", ".join(done))
 
 
 class Pace:

@@ -50,7 +50,8 @@ def test_dropout_zeroes_units_while_training_and_none_in_eval_mode() -> None:
 
 
 def test_dropout_0_and_no_augmentation_train_exactly_like_lesson_16() -> None:
-    values = {"dropout": "0", "weight_decay": "0", "crop_pad": "0", "flip": "no", "epochs": "1", "label_smoothing": "0"}
+    values = {"dropout": "0", "weight_decay": "0", "crop_pad": "0", "flip": "no", "epochs": "1", "label_smoothing": "0",
+              "schedule": "constant", "lr": "0.01"}
     ours = run(values)[-1]
     data = random_image_data(train=40, test=16)
     l16 = get_lesson(16)
@@ -68,7 +69,7 @@ def test_each_epoch_sends_its_first_batch_as_augmented_with_the_labels() -> None
     for e in fed:
         assert e.images.dtype == torch.uint8 and e.images.device.type == "cpu"
         assert e.images.shape == (min(FED_SAMPLES, 40), 3, 32, 32) and e.labels.shape == (len(e.images),)
-        assert e.augmentation == "crop with 3 pixels of padding, flip"
+        assert e.augmentation == "crop (padding 3), flip"
         assert e.classes == data.classes
     # the first epoch's first batch, shuffled as the loop shuffles it, then cropped and flipped at step 0
     order = torch.randperm(80, generator=torch.Generator().manual_seed(0))[:40]

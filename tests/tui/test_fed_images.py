@@ -27,7 +27,7 @@ def fed_event(count: int = 24, epoch: int = 3) -> TrainingImagesFed:
     """A fixed batch of 'augmented' training images: integer patterns, labels counting down."""
     pics = (torch.arange(count * 3 * 32 * 32, dtype=torch.int64) * 40503 % 256).to(torch.uint8).reshape(count, 3, 32, 32)
     labels = (9 - torch.arange(count) % 10).to(torch.int64)
-    return TrainingImagesFed(1000, epoch, pics, labels, CLASSES, "crop with 4 pixels of padding, flip")
+    return TrainingImagesFed(1000, epoch, pics, labels, CLASSES, "crop (padding 4), flip")
 
 
 async def test_a_switches_to_what_the_network_is_fed_and_back() -> None:
@@ -43,7 +43,7 @@ async def test_a_switches_to_what_the_network_is_fed_and_back() -> None:
         await pilot.press("a")
         shown = plain(grid.render())
         assert grid.showing_fed
-        assert "What the network is fed: 24 training images of epoch 3, crop with 4 pixels of padding, flip" in shown
+        assert "What the network is fed: 24 training images of epoch 3, crop (padding 4), flip" in shown
         assert "test images" not in shown and "✓" not in shown and "✗" not in shown  # no predictions here
         assert "truck" in shown  # the first one's class (label 9)
         assert len(grid.shown) == 24

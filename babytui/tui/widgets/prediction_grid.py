@@ -268,9 +268,9 @@ class PredictionGrid(Widget, can_focus=True):
             ("What the network is fed: ", "bold"),
             f"{len(self.fed.images)} training images of epoch {self.fed.epoch}, ",
             (self.fed.augmentation or "as they are", self._style("warning")),
-            (f"  (step {self.fed.step:,})", self._style("text-muted")),
             f"   page {self.page + 1}/{self.pages}",
-            ("   n/b page · a: back to the test predictions", self._style("text-muted")),
+            ("   a: back to the test predictions · n/b page", self._style("text-muted")),
+            (f"  (step {self.fed.step:,})", self._style("text-muted")),
         )
         return header
 
