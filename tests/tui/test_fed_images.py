@@ -51,6 +51,8 @@ async def test_a_switches_to_what_the_network_is_fed_and_back() -> None:
         assert grid.page == (1 if grid.pages > 1 else 0)
         await pilot.press("enter")
         assert not grid.detail  # a training image has no top 3
+        await pilot.press("w")
+        assert not grid.wrong_only and len(grid.shown) == 24  # nor a guess to be wrong
         await pilot.press("a")
         back = plain(grid.render())
         assert not grid.showing_fed and "40 test images" in back and "What the network is fed" not in back

@@ -22,6 +22,8 @@ from ..render import half_block_lines, np, top_k
 def empty_text() -> str:
     """What the grid says before any run."""
     return f"Run an image lesson ({lesson_range(image_only=True)}) to see test images and what the model thinks they are."
+
+
 FED_EMPTY = (
     "What the network is fed: no training images yet. With crop padding or flip on, the first "
     "images of each epoch's first batch appear here as the network sees them. a: back to the test predictions."
@@ -327,6 +329,8 @@ class PredictionGrid(Widget, can_focus=True):
 
     def action_toggle_wrong(self) -> None:
         """Show only the images the model got wrong, or all of them."""
+        if self.showing_fed:  # the training images have no guesses, right or wrong
+            return
         self.wrong_only = not self.wrong_only
         self.page = self.cursor = 0
         self.refresh()
