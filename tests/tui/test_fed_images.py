@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 
-import torch
 from rich.console import Console
 
-from babytui.core.events import RunStarted, TrainingImagesFed
+from babytui.core.events import RunStarted
 from babytui.tui.app import BabytuiApp
 from babytui.tui.widgets.prediction_grid import PredictionGrid
-from fixed_events import CLASSES, injected_events
+from fixed_events import CLASSES, fed_event, injected_events
 from tui_helpers import ready
 
 SIZE = (140, 45)
@@ -21,13 +20,6 @@ def plain(renderable) -> str:
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(renderable)
     return console.file.getvalue()
-
-
-def fed_event(count: int = 24, epoch: int = 3) -> TrainingImagesFed:
-    """A fixed batch of 'augmented' training images: integer patterns, labels counting down."""
-    pics = (torch.arange(count * 3 * 32 * 32, dtype=torch.int64) * 40503 % 256).to(torch.uint8).reshape(count, 3, 32, 32)
-    labels = (9 - torch.arange(count) % 10).to(torch.int64)
-    return TrainingImagesFed(1000, epoch, pics, labels, CLASSES, "crop (padding 4), flip")
 
 
 async def test_a_switches_to_what_the_network_is_fed_and_back() -> None:
