@@ -151,7 +151,7 @@ print(f"test accuracy: {accuracy:.2f}%")
 
 
 def image_blocks(s: Settings) -> dict[str, str]:
-    """The parts of the image loop that follow the settings: validation, optimizer, schedule, early stopping."""
+    """The parts of the image loop that follow the settings: validation, augmentation, loss, optimizer, schedule, early stopping."""
     from .optim import Code, optimizer_spec, scheduler_spec
     from .validation import SPLIT_SEED
 
