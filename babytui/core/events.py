@@ -143,6 +143,24 @@ class Predictions:
 
 
 @dataclass(frozen=True)
+class TrainingImagesFed:
+    """Some training images as the network was fed them, augmented, for the prediction grid."""
+
+    step: int
+    """Updates done before the batch they come from."""
+    epoch: int
+    """The epoch of that batch, from 1."""
+    images: torch.Tensor
+    """uint8 (N, 3, H, W): the first images of the batch after crop and flip."""
+    labels: torch.Tensor
+    """int64 (N,) their classes (augmentation keeps them)."""
+    classes: tuple[str, ...] = ()
+    """Class names."""
+    augmentation: str = ""
+    """What was done to them, in words: 'crop (padding 4), flip'."""
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended, by completing, by --max-steps or by a stop."""
 
@@ -363,6 +381,6 @@ class RangeTestDone:
 
 
 Event = (
-    RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | Checkpoint | Warned | HealthChecked
-    | Finished | LrChanged | BestRestored | RangeTestLogged | RangeTestDone
+    RunStarted | Note | StepLogged | EpochEnded | WeightsSnapshot | Predictions | TrainingImagesFed | Checkpoint | Warned
+    | HealthChecked | Finished | LrChanged | BestRestored | RangeTestLogged | RangeTestDone
 )

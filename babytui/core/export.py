@@ -101,7 +101,7 @@ test_images, test_labels = test_images.to(device), test_labels.to(device)
 
 torch.manual_seed($SEED)
 model = $MODEL.to(device)
-loss_fn = nn.CrossEntropyLoss()
+loss_fn = nn.CrossEntropyLoss($LOSS_ARGS)
 optimizer = $OPTIMIZER
 shuffle = torch.Generator().manual_seed($SEED)  # on the CPU, so every device shuffles alike
 
@@ -121,7 +121,8 @@ for epoch in range(1, args.epochs + 1):
     for idx in perm.split(BATCH_SIZE):
         if step >= total:
             break
-        inputs = normalize(train_images[idx])  # (B, 3, 32, 32)
+$AUGMENT
+        inputs = normalize($BATCH)  # (B, 3, 32, 32)
         labels = train_labels[idx]  # (B,)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs), labels)
@@ -150,7 +151,7 @@ print(f"test accuracy: {accuracy:.2f}%")
 
 
 def image_blocks(s: Settings) -> dict[str, str]:
-    """The parts of the image loop that follow the settings: validation, optimizer, schedule, early stopping."""
+    """The parts of the image loop that follow the settings: validation, augmentation, loss, optimizer, schedule, early stopping."""
     from .optim import Code, optimizer_spec, scheduler_spec
     from .validation import SPLIT_SEED
 
@@ -158,8 +159,13 @@ def image_blocks(s: Settings) -> dict[str, str]:
     blocks = {
         "OPTIMIZER": call(f"torch.optim.{name}", {"params": Code("model.parameters()"), **kwargs}).replace("params=", "", 1),
         "CARVE": UNUSED, "SCHEDULER": UNUSED, "SCHEDULER_STEP": UNUSED, "BEFORE": UNUSED, "AFTER": UNUSED,
+        "AUGMENT": UNUSED, "BATCH": "train_images[idx]",
+        "LOSS_ARGS": f"label_smoothing={s.label_smoothing!r}" if s.label_smoothing else "",
         "EPOCH_END": '    print(f"epoch {epoch}: train loss {train_loss:.4f}, test loss {test_loss:.4f}, test accuracy {accuracy:.2f}%")',
     }
+    if s.crop_pad or s.flip:
+        blocks["AUGMENT"] = AUGMENT.substitute(PAD=s.crop_pad, FLIP=s.flip, SEED=s.seed)
+        blocks["BATCH"] = "images"
     spec = scheduler_spec(s, Code("total"), Code("steps_per_epoch"))
     if spec is not None:
         blocks["SCHEDULER"] = f"scheduler = {call('torch.optim.lr_scheduler.' + spec[0], {'optimizer': Code('optimizer'), **spec[1]}).replace('optimizer=', '', 1)}"
@@ -173,6 +179,11 @@ def image_blocks(s: Settings) -> dict[str, str]:
             blocks["AFTER"] = RESTORE_BEST
     return blocks
 
+
+AUGMENT = Template(
+    """        # A new crop and flip of these pictures each time they are drawn, the whole batch at once on the device
+        images = crop_flip(train_images[idx], pad=$PAD, flip=$FLIP, generator=augmentation_generator($SEED, step, device))"""
+)
 
 VALIDATION_CARVE = Template(
     """# Hold $SHOWN training images out to choose the best epoch by: the same ones whatever the seed.
@@ -212,13 +223,17 @@ if best_weights is not None:
 
 def image_script(lesson: ImageLesson, s: Settings) -> str:
     """An image lesson: the dataset's loader, the network's class and the training loop."""
+    from .augment import augmentation_generator, crop_flip
     from .datasets import dataset
 
     data = dataset(s.dataset)
     head = "\n" + _imports("import argparse\nimport math\nimport time\n", data.LOADER_IMPORTS) + (
         "\nimport torch\nfrom torch import nn\nfrom torch.nn import functional as F\n\n"
     )
-    sources = "\n\n".join(source_of(obj) for obj in lesson.script_sources())
+    shown = lesson.script_sources()
+    if s.crop_pad or s.flip:  # the augmentation as babytui runs it, seeded alike
+        shown = (augmentation_generator, crop_flip, *shown)
+    sources = "\n\n".join(source_of(obj) for obj in shown)
     kwargs = {**lesson.model_kwargs(s), "num_classes": "NUM_CLASSES"}
     model = call(lesson.model.__name__, kwargs).replace("'NUM_CLASSES'", "num_classes")
     main = IMAGE_MAIN.substitute(

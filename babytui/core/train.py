@@ -19,7 +19,7 @@ from .control import Clock, Control
 from .datasets import ImageData, normalize
 from .device import resolve_device
 from .errors import DivergedError, RunError
-from .events import BestRestored, EpochEnded, Event, Finished, Note, RunStarted, StepLogged
+from .events import BestRestored, EpochEnded, Event, Finished, Note, RunStarted, StepLogged, TrainingImagesFed
 from .health import HealthWatch
 from .notebook import parameter_count, snapshot
 from .optim import LrSteering, build_optimizer, build_scheduler, current_lr
@@ -43,6 +43,8 @@ CHECKPOINT_SHARE = 0.01
 EARLY_REPORTS = 32
 """The first updates are each reported: a too large learning rate blows up within a few, and the
 gradients noted then tell which layer went first."""
+FED_SAMPLES = 32
+"""Augmented training images sent at the start of each epoch, for the prediction grid to show."""
 
 
 def train(
@@ -85,6 +87,16 @@ def log_steps(
     rate = step / elapsed
     eta = (total - step) / rate if rate > 0 else 0.0
     return StepLogged(epoch, step, losses[-1], tuple(losses), total, rate * batch_size, elapsed, eta, lr)
+
+
+def fed_images(
+    images: torch.Tensor, labels: torch.Tensor, step: int, epoch: int, s: Settings, classes: tuple[str, ...]
+) -> TrainingImagesFed:
+    """The first FED_SAMPLES augmented images of a batch, copied to the CPU, with their labels."""
+    done = [f"crop (padding {s.crop_pad})"] if s.crop_pad else []
+    done += ["flip"] if s.flip else []
+    copy = [t[:FED_SAMPLES].to("cpu", copy=True) for t in (images, labels)]  # small, and not a view of the batch
+    return TrainingImagesFed(step, epoch, copy[0], copy[1], classes, ", ".join(done))
 
 
 class Pace:
@@ -170,6 +182,7 @@ def train_images(
             state.epoch_losses = []
         batches = batches[len(state.epoch_losses) :]  # resuming mid-epoch: the same order, less what was done
         logged = restored = len(state.epoch_losses)
+        show_fed = bool(s.crop_pad or s.flip)  # once an epoch, the first batch as the network sees it
         for idx in batches:
             if state.step >= total:
                 break
@@ -182,6 +195,10 @@ def train_images(
             images = data.train_images[idx]  # (B, 3, 32, 32) uint8
             if s.crop_pad or s.flip:  # a new draw each batch, fixed by the seed and the step
                 images = crop_flip(images, s.crop_pad, s.flip, augmentation_generator(s.seed, state.step, device))
+                if show_fed:
+                    show_fed = False
+                    with clock.left_out():
+                        yield fed_images(images, data.train_labels[idx], state.step, epoch, s, data.classes)
             inputs = normalize(images)  # floats in [-1, 1]
             labels = data.train_labels[idx]  # (B,)
             probe = watch.begin() if watch.due else None  # a health check traces this one update

@@ -1,9 +1,10 @@
 """Each lesson's last run as the views saw it, so that a lesson shows its own output when you come back.
 
 The core's events are kept as they came, less what a view only ever shows the newest of (the
-weights copied every second, the predictions of each epoch). The run before is kept too: played
-first, it is what the loss plot keeps as its grey ghost. Two small events of the interface's own
-join them: a failure, and the history of a resumed run read back from its metrics file.
+weights copied every second, the predictions and the augmented training images of each epoch).
+The run before is kept too: played first, it is what the loss plot keeps as its grey ghost. Two
+small events of the interface's own join them: a failure, and the history of a resumed run read
+back from its metrics file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from babytui.core.events import Predictions, RunStarted, WeightsSnapshot
+from babytui.core.events import Predictions, RunStarted, TrainingImagesFed, WeightsSnapshot
 
 KEPT_TAGS = ("before", "after")
 """Weight copies kept whatever comes after them: lesson 5 shows the update between the two."""
@@ -80,6 +81,8 @@ class RunLog:
             return "weights"
         if isinstance(event, Predictions):
             return "predictions"
+        if isinstance(event, TrainingImagesFed):
+            return "fed"
         return None
 
     def events(self) -> list[Any]:

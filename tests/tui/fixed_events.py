@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from babytui.core.events import EpochEnded, Finished, Note, Predictions, RunStarted, StepLogged, WeightsSnapshot
+from babytui.core.events import EpochEnded, Finished, Note, Predictions, RunStarted, StepLogged, TrainingImagesFed, WeightsSnapshot
 from babytui.core.lessons import get_lesson
 
 CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -100,3 +100,10 @@ def lesson_8_events() -> list:
         Finished(8, "cpu", 3, 3, 0.003, 4000.0, 0.28125, outputs=(0.3125,) * 4, targets=(0.0, 1.0, 1.0, 0.0)),
     ]
     return events
+
+
+def fed_event(count: int = 24, epoch: int = 3) -> TrainingImagesFed:
+    """A fixed batch of 'augmented' training images: integer patterns, their labels counting down from 9."""
+    pics = (torch.arange(count * 3 * 32 * 32, dtype=torch.int64) * 40503 % 256).to(torch.uint8).reshape(count, 3, 32, 32)
+    labels = (9 - torch.arange(count) % 10).to(torch.int64)
+    return TrainingImagesFed(1000, epoch, pics, labels, CLASSES, "crop (padding 4), flip")

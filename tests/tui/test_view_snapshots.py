@@ -16,7 +16,7 @@ from babytui.core.events import BestRestored, EpochEnded, LrChanged, RangeTestDo
 from babytui.tui.widgets.loss_plot import LossPlot
 from babytui.tui.widgets.output_area import VIEW_TABS, OutputArea
 from babytui.tui.widgets.weight_inspector import WeightInspector
-from fixed_events import injected_events, lesson_5_events
+from fixed_events import fed_event, injected_events, lesson_5_events
 
 SIZE = (90, 34)
 """The output area alone, a little bigger than it is in a 140x45 terminal."""
@@ -125,6 +125,10 @@ class TestPredictions:
 
     def test_wrong_only_second_page(self, snap_compare) -> None:
         run_before = app_with(injected_events(), "4", "w", "n")
+        assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=run_before)
+
+    def test_what_the_network_is_fed(self, snap_compare) -> None:
+        run_before = app_with([*injected_events(), fed_event()], "4", "a")
         assert snap_compare(ViewsApp(), terminal_size=SIZE, run_before=run_before)
 
     def test_a_lesson_without_images(self, snap_compare) -> None:
