@@ -106,6 +106,6 @@ def test_each_epoch_note_scores_the_test_split_in_eval_and_in_train_mode() -> No
     notes = epoch_notes({})
     assert len(notes) == 2
     for text in notes:
-        assert "test accuracy in eval mode (running statistics) " in text
-        assert "batches of 100 " in text and "one image at a time " in text and "(the first 12)" in text
+        assert "test accuracy in eval mode (running statistics) " in text and "%, in train mode (each batch's own) " in text
+        assert "the first 12 test images one at a time: eval mode " in text
     assert not any("eval mode" in text for text in epoch_notes({"batch_norm": "no"}))  # nothing differs without BN

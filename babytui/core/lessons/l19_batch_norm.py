@@ -13,17 +13,24 @@ TEXT = (
     "0 and variance 1; then it multiplies by a learned scale and adds a learned shift, so the "
     "network can still ask for any mean and spread it wants. (The convolutions lose their bias: "
     "the mean taken away would cancel it, and BN's shift does its job.)\n\n"
-    "What this buys: a layer's inputs stay in the same range however the weights before it move, "
-    "so a much larger learning rate no longer throws the signal out of range, and the gradient "
-    "reaches the first layer in the same good shape. This lesson runs at lr 0.1, ten times "
-    "lesson 14's: with batch norm it passes lesson 14's 25-epoch accuracy in 5 epochs; set batch "
-    "norm to no and the same lr makes the plain network fall apart within an epoch.\n\n"
+    "What this buys: a convolution's output, once normalized, no longer depends on how large its "
+    "weights are, only on their pattern. If a big step makes the weights larger, BN divides the "
+    "larger outputs back down, and the gradient to those weights shrinks by the same factor, so "
+    "the next steps are smaller: large learning rates calm themselves instead of throwing the "
+    "signal out of range. This lesson runs at lr 0.1, ten times lesson 14's, on batches of 32: "
+    "with batch norm it passes lesson 14's 25-epoch accuracy (about 59%) in two or three epochs "
+    "and reaches about 64% in five. Set batch norm to no: at lr 0.1 the plain network still "
+    "trains, a few points behind, but it gives way first as the lr grows. After one epoch at lr "
+    "0.3 it has 40% to batch norm's 50%; at lr 1 it is stuck at 10%, a uniform guess, while "
+    "batch norm still learns. Run both at lr 1, then press R, mark the two runs with space and compare them.\n\n"
     "Training and testing normalize differently, and this is why model.eval() matters. In train "
     "mode BN uses the statistics of the current batch, and keeps a running average of them on the "
     "side. In eval mode it uses those running averages, so an image's prediction no longer "
     "depends on which other images share its batch, and a batch of one works. babytui scores in "
-    "eval mode; each epoch's note also scores the test split in train mode, in batches of 100 and "
-    "one image at a time, so you can see what forgetting model.eval() costs."
+    "eval mode; each epoch's note also scores the test split in train mode. In batches of 100 the "
+    "score hardly changes (100 images give statistics close to the running ones), but one image at "
+    "a time, each picture normalized by its own pixels alone, loses about 20 points: that is what "
+    "forgetting model.eval() costs when you predict one picture."
 )
 
 
@@ -84,15 +91,19 @@ class BatchNormLesson(ImageLesson):
     """An image lesson whose epoch note compares eval mode with train mode when the network has BN."""
 
     def epoch_lines(self, model, data, test_accuracy):
-        """The test accuracy in eval mode against train mode, in batches of 100 and of one."""
+        """The test accuracy in eval mode against train mode, in batches of 100 and one image at a time."""
+        from ..scoring import evaluate
+
         if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
             return []
         batched = train_mode_accuracy(model, data.test_images, data.test_labels, 100)
         few = min(ONE_AT_A_TIME, len(data.test_images))
-        single = train_mode_accuracy(model, data.test_images[:few], data.test_labels[:few], 1)
+        images, labels = data.test_images[:few], data.test_labels[:few]
+        single = train_mode_accuracy(model, images, labels, 1)
+        _, evaluated, _ = evaluate(model, images, labels, len(data.classes))  # eval mode: the same alone or in a batch
         return [
-            f"test accuracy in eval mode (running statistics) {test_accuracy:.2f}%; in train mode (each batch's own): "
-            f"batches of 100 {batched:.2f}%, one image at a time {single:.2f}% (the first {few:,})"
+            f"test accuracy in eval mode (running statistics) {test_accuracy:.2f}%, in train mode (each batch's own) {batched:.2f}%",
+            f"the first {few:,} test images one at a time: eval mode {evaluated:.2f}%, train mode {single:.2f}%",
         ]
 
 
@@ -104,7 +115,7 @@ LESSON = BatchNormLesson(
     "Batch normalization",
     TEXT,
     BN_FIELDS + IMAGE_FIELDS,
-    DEEP_DEFAULTS.replace(batch_norm=True, lr=0.1, epochs=5, output_activation=False),
+    DEEP_DEFAULTS.replace(batch_norm=True, lr=0.1, batch_size=32, epochs=5, output_activation=False),
     model=BatchNormConvNet,
     model_settings=BN_FIELDS,
 )
