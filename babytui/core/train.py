@@ -237,7 +237,7 @@ def train_images(
             if state.epoch_losses:
                 state.train_loss = torch.stack(state.epoch_losses).mean().item()
             if state.epoch_losses and not (stopped and control.quick):
-                yield from end_epoch(model, data, split, state, best, epoch, finished_epoch, time.perf_counter() - epoch_started)
+                yield from end_epoch(model, data, split, state, best, epoch, finished_epoch, time.perf_counter() - epoch_started, lesson)
             if checkpoints and (len(state.epoch_losses) > restored or stopped):
                 yield save("stop" if stopped else "epoch" if finished_epoch else "end")
                 pace.last_checkpoint = time.perf_counter()
@@ -263,9 +263,10 @@ def train_images(
 
 def end_epoch(
     model: nn.Module, data: ImageData, split: Split, state: checkpoint.RunState, best: BestEpoch,
-    epoch: int, finished_epoch: bool, seconds: float,
+    epoch: int, finished_epoch: bool, seconds: float, lesson: ImageLesson | None = None,
 ) -> Iterator[Event]:
-    """Score an epoch (the test split, and the validation split when there is one) and report it."""
+    """Score an epoch (the test split, and the validation split when there is one) and report it,
+    with the lesson's own lines (`ImageLesson.epoch_lines`) at the end of its note."""
     num_classes = len(data.classes)
     test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
     val_loss = val_accuracy = None
@@ -292,6 +293,8 @@ def end_epoch(
         if best.accuracy is not None:
             lines.append(best.describe())
         best.last_gap = val_loss - state.train_loss
+    if lesson is not None:
+        lines += lesson.epoch_lines(model, data, test_accuracy)
     yield Note(f"epoch {epoch}" + ("" if finished_epoch else " (part)"), "\n".join(lines), state.step)
 
 

@@ -70,6 +70,10 @@ class ImageLesson(Lesson):
 
         return train_images(self, settings, control, data=data, checkpoints=checkpoints, resume=resume)
 
+    def epoch_lines(self, model: nn.Module, data: ImageData, test_accuracy: float) -> list[str]:
+        """Lines of the lesson's own for each epoch's note, after the test split is scored (none here)."""
+        return []
+
     def script_sources(self) -> tuple[Any, ...]:
         """What the exported script copies the source of, in order: helpers, then the network."""
         return (activation_fn, self.model)
