@@ -66,15 +66,19 @@ def test_an_image_lesson_ends_with_the_same_loss_and_accuracy(tmp_path: Path, ti
         (16, {"momentum": "0.8", "nesterov": "yes", "weight_decay": "0.001"}),
         (17, {"schedule": "onecycle", "lr": "0.1"}),
         (17, {"schedule": "step", "step_epochs": "1", "gamma": "0.5", "optimizer": "adam", "lr": "0.002"}),
+        # lesson 21 with its channels-last order and test-time flip on (its augmentation and label smoothing off)
+        (21, {"width": "4", "crop_pad": "0", "flip": "no", "label_smoothing": "0"}),
+        (21, {"width": "4", "crop_pad": "0", "flip": "no", "label_smoothing": "0", "channels_last": "no", "tta": "no"}),
     ],
-    ids=["l15-patience", "l16-adamw", "l16-nesterov", "l17-onecycle", "l17-step-adam"],
+    ids=["l15-patience", "l16-adamw", "l16-nesterov", "l17-onecycle", "l17-step-adam", "l21-defaults", "l21-plain"],
 )
 def test_the_later_lessons_scripts_end_where_babytui_train_ends(tmp_path: Path, tiny_cifar: Path, number: int, values: dict) -> None:
     # validation, early stopping, each optimizer and schedule: the script makes the same choices
+    lesson = get_lesson(number)
     values = {"epochs": "2", "hidden": "8", "batch_size": "4", "validation_size": "8", "data_root": str(tiny_cifar),
               "device": "cpu", "trust_data": "yes", **values}
+    values = {name: value for name, value in values.items() if name in lesson.fields}  # a lesson with no hidden layer
     output = run_script(tmp_path, number, values)
-    lesson = get_lesson(number)
     events = list(train(lesson, lesson.settings(values)))
     ours = events[-1]
     assert final_loss(output) == pytest.approx(ours.final_loss, rel=1e-6)
