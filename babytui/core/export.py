@@ -82,7 +82,10 @@ def evaluate(model, images, labels):
     model.eval()
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
     for i in range(0, len(images), 100):
-        outputs = model(normalize(images[i:i + 100]))
+        inputs = normalize(images[i:i + 100])
+$EVAL_CHANNELS_LAST
+        outputs = model(inputs)
+$TTA
         loss_sum += F.cross_entropy(outputs, labels[i:i + 100], reduction="sum")
         correct += (outputs.argmax(1) == labels[i:i + 100]).sum()
     model.train()
@@ -101,6 +104,7 @@ test_images, test_labels = test_images.to(device), test_labels.to(device)
 
 torch.manual_seed($SEED)
 model = $MODEL.to(device)
+$MODEL_CHANNELS_LAST
 loss_fn = nn.CrossEntropyLoss($LOSS_ARGS)
 optimizer = $OPTIMIZER
 shuffle = torch.Generator().manual_seed($SEED)  # on the CPU, so every device shuffles alike
@@ -124,6 +128,7 @@ for epoch in range(1, args.epochs + 1):
 $AUGMENT
         inputs = normalize($BATCH)  # (B, 3, 32, 32)
         labels = train_labels[idx]  # (B,)
+$INPUTS_CHANNELS_LAST
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs), labels)
         loss.backward()
@@ -170,6 +175,7 @@ def image_blocks(s: Settings) -> dict[str, str]:
     if spec is not None:
         blocks["SCHEDULER"] = f"scheduler = {call('torch.optim.lr_scheduler.' + spec[0], {'optimizer': Code('optimizer'), **spec[1]}).replace('optimizer=', '', 1)}"
         blocks["SCHEDULER_STEP"] = "        scheduler.step()  # the lr of the next batch"
+    blocks.update(view_blocks(s))
     if s.validation_size:
         v = s.validation_size
         blocks["CARVE"] = VALIDATION_CARVE.substitute(SIZE=v, SHOWN=f"{v:,}", SPLIT_SEED=SPLIT_SEED)
@@ -184,6 +190,19 @@ AUGMENT = Template(
     """        # A new crop and flip of these pictures each time they are drawn, the whole batch at once on the device
         images = crop_flip(train_images[idx], pad=$PAD, flip=$FLIP, generator=augmentation_generator($SEED, step, device))"""
 )
+
+
+def view_blocks(s: Settings) -> dict[str, str]:
+    """Channels-last memory order and the test-time flip, where the settings ask for them."""
+    blocks = dict.fromkeys(("MODEL_CHANNELS_LAST", "INPUTS_CHANNELS_LAST", "EVAL_CHANNELS_LAST", "TTA"), UNUSED)
+    if s.channels_last:
+        blocks["MODEL_CHANNELS_LAST"] = "model = model.to(memory_format=torch.channels_last)  # weights as (out, kh, kw, in)"
+        blocks["INPUTS_CHANNELS_LAST"] = "        inputs = inputs.contiguous(memory_format=torch.channels_last)  # each pixel's channels side by side"
+        blocks["EVAL_CHANNELS_LAST"] = "        inputs = inputs.contiguous(memory_format=torch.channels_last)"
+    if s.tta:
+        blocks["TTA"] = "        outputs = (outputs + model(inputs.flip(-1))) / 2  # test-time flip: the mirror image's scores too"
+    return blocks
+
 
 VALIDATION_CARVE = Template(
     """# Hold $SHOWN training images out to choose the best epoch by: the same ones whatever the seed.

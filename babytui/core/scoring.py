@@ -15,11 +15,28 @@ PREDICTION_SAMPLES = 256
 """Test images whose predictions are sent after each epoch."""
 
 
+def scores(model: nn.Module, inputs: torch.Tensor, tta: bool = False, channels_last: bool = False) -> torch.Tensor:
+    """The model's raw scores (B, classes) for a batch of normalized images.
+
+    With `tta` (test-time flip) each image is scored twice, as it is and mirrored left to right,
+    and the two sets of scores are averaged: the network was trained on both views, and the
+    average makes fewer mistakes than either. `channels_last` feeds it in that memory order.
+    """
+    if channels_last:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    outputs = model(inputs)
+    if tta:
+        outputs = (outputs + model(inputs.flip(-1))) / 2
+    return outputs
+
+
 @torch.inference_mode()
 def evaluate(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
+    *, tta: bool = False, channels_last: bool = False,
 ) -> tuple[float, float, torch.Tensor]:
-    """Mean loss, accuracy in percent and the confusion matrix on a split, in large chunks."""
+    """Mean loss, accuracy in percent and the confusion matrix on a split, in large chunks
+    (`tta`: each image's scores averaged with its mirror image's, see `scores`)."""
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=images.device)
@@ -27,7 +44,7 @@ def evaluate(
     for i in range(0, len(images), EVAL_CHUNK):
         inputs = normalize(images[i : i + EVAL_CHUNK])
         target = labels[i : i + EVAL_CHUNK]
-        outputs = model(inputs)
+        outputs = scores(model, inputs, tta, channels_last)
         loss_sum += F.cross_entropy(outputs, target, reduction="sum")
         predicted = outputs.argmax(1)
         confusion += torch.bincount(target * num_classes + predicted, minlength=num_classes * num_classes)

@@ -142,6 +142,8 @@ def train_images(
     num_classes = len(data.classes)
     split = carve_validation(data, s.validation_size)  # the images trained on; those held out to choose
     model = lesson.build_model(s, num_classes).to(device)
+    if s.channels_last:  # weights in (out, kh, kw, in) order: the convolutions read each pixel's channels in one run
+        model = model.to(memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
     shuffle = torch.Generator().manual_seed(s.seed)  # on the CPU, so every device shuffles alike
     n = len(split.train)
@@ -201,6 +203,8 @@ def train_images(
                         yield fed_images(images, data.train_labels[idx], state.step, epoch, s, data.classes)
             inputs = normalize(images)  # floats in [-1, 1]
             labels = data.train_labels[idx]  # (B,)
+            if s.channels_last:
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
             probe = watch.begin() if watch.due else None  # a health check traces this one update
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(inputs), labels)
@@ -237,7 +241,7 @@ def train_images(
             if state.epoch_losses:
                 state.train_loss = torch.stack(state.epoch_losses).mean().item()
             if state.epoch_losses and not (stopped and control.quick):
-                yield from end_epoch(model, data, split, state, best, epoch, finished_epoch, time.perf_counter() - epoch_started, lesson)
+                yield from end_epoch(model, data, split, state, best, epoch, finished_epoch, time.perf_counter() - epoch_started, s, lesson)
             if checkpoints and (len(state.epoch_losses) > restored or stopped):
                 yield save("stop" if stopped else "epoch" if finished_epoch else "end")
                 pace.last_checkpoint = time.perf_counter()
@@ -249,7 +253,7 @@ def train_images(
     restored_best = None
     if best.weights is not None and s.restore_best and not stopped:
         with clock.left_out():
-            restored_best = yield from put_back_best(model, data, state, best)
+            restored_best = yield from put_back_best(model, data, state, best, s)
             if checkpoints:  # a finished run keeps the weights it chose: those are its result
                 yield save("best")
     elapsed = clock.seconds
@@ -263,15 +267,16 @@ def train_images(
 
 def end_epoch(
     model: nn.Module, data: ImageData, split: Split, state: checkpoint.RunState, best: BestEpoch,
-    epoch: int, finished_epoch: bool, seconds: float, lesson: ImageLesson | None = None,
+    epoch: int, finished_epoch: bool, seconds: float, s: Settings, lesson: ImageLesson | None = None,
 ) -> Iterator[Event]:
     """Score an epoch (the test split, and the validation split when there is one) and report it,
     with the lesson's own lines (`ImageLesson.epoch_lines`) at the end of its note."""
     num_classes = len(data.classes)
-    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes)
+    view = {"tta": s.tta, "channels_last": s.channels_last}  # how the settings score: with the test-time flip or not
+    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes, **view)
     val_loss = val_accuracy = None
     if split.val_images is not None:
-        val_loss, val_accuracy, _ = evaluate(model, split.val_images, split.val_labels, num_classes)
+        val_loss, val_accuracy, _ = evaluate(model, split.val_images, split.val_labels, num_classes, **view)
     state.test_loss, state.test_accuracy = test_loss, test_accuracy
     if finished_epoch:
         state.epochs_done = epoch
@@ -298,11 +303,12 @@ def end_epoch(
     yield Note(f"epoch {epoch}" + ("" if finished_epoch else " (part)"), "\n".join(lines), state.step)
 
 
-def put_back_best(model: nn.Module, data: ImageData, state: checkpoint.RunState, best: BestEpoch):
+def put_back_best(model: nn.Module, data: ImageData, state: checkpoint.RunState, best: BestEpoch, s: Settings):
     """Load the best epoch's weights and score them on the test split; its epoch (a generator's return)."""
     last = state.test_accuracy
     model.load_state_dict(best.weights)
-    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, len(data.classes))
+    view = {"tta": s.tta, "channels_last": s.channels_last}
+    test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, len(data.classes), **view)
     state.test_loss, state.test_accuracy = test_loss, test_accuracy
     yield BestRestored(best.epoch, best.step, best.accuracy, test_loss, test_accuracy, last)
     yield predictions(model, data, state.step)

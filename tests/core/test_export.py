@@ -73,16 +73,20 @@ def test_an_image_lesson_ends_with_the_same_loss_and_accuracy(tmp_path: Path, ti
         (19, {"batch_norm": "no", "lr": "0.01"}),
         (20, {"crop_pad": "2", "flip": "yes", "label_smoothing": "0.1", "dropout": "0.3", "weight_decay": "0.001"}),
         (20, {"crop_pad": "0", "flip": "yes", "dropout": "0", "weight_decay": "0", "validation_size": "0"}),
+        # lesson 21 as it comes (crop, flip, label smoothing, channels-last order, test-time flip), and all of those off
+        (21, {"width": "4"}),
+        (21, {"width": "4", "crop_pad": "0", "flip": "no", "label_smoothing": "0", "channels_last": "no", "tta": "no"}),
     ],
     ids=["l15-patience", "l16-adamw", "l16-nesterov", "l17-onecycle", "l17-step-adam",
-         "l18-relu-kaiming", "l18-tanh-xavier", "l18-normal", "l19-batch-norm", "l19-plain", "l20-all", "l20-flip-only"],
+         "l18-relu-kaiming", "l18-tanh-xavier", "l18-normal", "l19-batch-norm", "l19-plain", "l20-all", "l20-flip-only",
+         "l21-defaults", "l21-plain"],
 )
 def test_the_later_lessons_scripts_end_where_babytui_train_ends(tmp_path: Path, tiny_cifar: Path, number: int, values: dict) -> None:
     # validation, early stopping, each optimizer and schedule: the script makes the same choices
     lesson = get_lesson(number)
     common = {"epochs": "2", "hidden": "8", "batch_size": "4", "validation_size": "8", "data_root": str(tiny_cifar),
               "device": "cpu", "trust_data": "yes"}
-    values = {**{k: v for k, v in common.items() if k in lesson.fields}, **values}  # (lessons 18-19 have no validation split)
+    values = {**{k: v for k, v in common.items() if k in lesson.fields}, **values}  # (lessons 18, 19 and 21 lack some of them)
     output = run_script(tmp_path, number, values)
     events = list(train(lesson, lesson.settings(values)))
     ours = events[-1]

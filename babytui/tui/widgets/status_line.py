@@ -138,7 +138,7 @@ class StatusLine(Widget):
             self.step = event.steps
             self.state = "stopped" if event.stopped else "done"
             if event.samples_per_second:
-                self.rate = f"{event.samples_per_second:,.0f} img/s"
+                self.rate = self._speed(event.samples_per_second)
             self.eta = ""
         self._changed()
 
@@ -148,10 +148,14 @@ class StatusLine(Widget):
         if event is None:
             return
         self.epoch, self.step, self.total = event.epoch, event.step, event.total_steps
-        self.rate = f"{event.samples_per_second:,.0f} img/s"
+        self.rate = self._speed(event.samples_per_second)
         self.eta = f"{format_duration(event.eta)} left"
         if event.lr is not None:
             self.lr = f"lr {event.lr:.3g}"
+
+    def _speed(self, per_second: float) -> str:
+        """The training speed in words: images a second for an image lesson (the figure lesson 21 is about)."""
+        return f"{per_second:,.0f} {'images/s' if self.dataset else 'img/s'}"
 
     def flush(self) -> None:
         """Redraw if anything changed since the last redraw (a repaint, never a new layout)."""
