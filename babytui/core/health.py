@@ -131,6 +131,8 @@ class HealthWatch:
         """The loss of the update checked last."""
         self.first_loss: float | None = None
         """The loss of the first update checked: a loss far below it explains tiny gradients."""
+        self.lr_share = 1.0
+        """The lr in use over the run's own lr: a schedule's low tail makes small updates its intent, not a slip."""
         self.device = next((p.device for _, _, params in self.layers for p in params), torch.device("cpu"))
         """Where the model is: the numbers of a check are gathered there and synced once."""
         self._last_check = float("-inf")

@@ -27,6 +27,8 @@ UPDATE_TOO_LARGE = 0.1
 """An update changing a layer's weights by more than this share of their size is too large."""
 UPDATE_TOO_SMALL = 1e-5
 """Updates all below this share of the weights barely move them."""
+SCHEDULED_LOW = 0.1
+"""Below this share of its own lr, a run's schedule is bringing it down on purpose: small updates are no slip."""
 DEAD_SHARE = 0.5
 """The share of dead ReLUs in a layer worth a sentence."""
 SATURATED_SHARE = 0.5
@@ -199,7 +201,8 @@ def _updates(watch: Any, layers: list[LayerHealth]) -> list[Finding]:
         said.append(("update-large", f"updates of {big.update:.0%} of {big.name}'s weights: big steps{hint(watch, 'lr')}",
                      f"each update changes {big.name}'s weights by {big.update:.0%} of their size, {times(big.update / RULE_OF_THUMB)} "
                      f"the rule of thumb of about 1e-3: big steps; if the loss jumps around or diverges, lower the learning rate{hint(watch, 'lr')}"))
-    elif not learned and all((layer.update or 0.0) < UPDATE_TOO_SMALL for layer in moving):  # (a loss near 0 has tiny gradients)
+    elif not learned and watch.lr_share >= SCHEDULED_LOW and all((layer.update or 0.0) < UPDATE_TOO_SMALL for layer in moving):
+        # (a loss near 0 has tiny gradients; a schedule that brought the lr down wants small steps)
         small = max(layer.update or 0.0 for layer in moving)
         said.append(("update-small", f"updates of {small:.0e} of the weights: they barely move{hint(watch, 'lr')}",
                      f"each update changes the weights by at most {small:.1e} of their size, {times(RULE_OF_THUMB / small)} less "

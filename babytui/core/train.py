@@ -206,6 +206,8 @@ def train_images(
             if s.channels_last:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
             probe = watch.begin() if watch.due else None  # a health check traces this one update
+            if probe is not None:
+                watch.lr_share = current_lr(optimizer) / steering.base  # (one-cycle's tail is meant to be tiny)
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(inputs), labels)
             loss.backward()

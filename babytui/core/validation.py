@@ -117,7 +117,9 @@ def gap_line(train_loss: float, val_loss: float, previous_gap: float | None) -> 
     """The gap between validation and training loss, named, and whether it widens."""
     gap = val_loss - train_loss
     line = f"gap (validation - train loss) {gap:+.4f}"
-    if previous_gap is not None and gap > previous_gap + 1e-4 and gap > 0.05:
+    if gap < 0:  # not a wider or narrower gap: the two losses are measured differently
+        line += ", below 0: the training loss is averaged over the epoch while the weights still moved (on augmented or dropped-out batches where those are on), the validation loss is scored after it"
+    elif previous_gap is not None and gap > previous_gap + 1e-4 and gap > 0.05:
         line += ", wider than the epoch before: the network is learning its training images more than the task"
     elif previous_gap is not None and gap < previous_gap - 1e-4:
         line += ", narrower than the epoch before"

@@ -33,8 +33,8 @@ def scripted_validation(monkeypatch):
     real = train_module.evaluate
     script: list[float] = []
 
-    def evaluate(model, images, labels, num_classes):
-        loss, accuracy, confusion = real(model, images, labels, num_classes)
+    def evaluate(model, images, labels, num_classes, **view):  # (view: the test-time flip, the memory order)
+        loss, accuracy, confusion = real(model, images, labels, num_classes, **view)
         return (loss, script.pop(0), confusion) if len(images) == 8 else (loss, accuracy, confusion)
 
     def start(values: list[float]) -> None:
@@ -110,3 +110,12 @@ def test_the_best_epoch_survives_a_stop_and_a_resume(scripted_validation, monkey
     _, resumed = run(s, resume=state)
     assert resumed.best_epoch == straight.best_epoch == 2
     assert resumed.test_accuracy == straight.test_accuracy and resumed.final_loss == straight.final_loss
+
+
+def test_the_gap_line_says_what_a_gap_below_zero_means_instead_of_narrower_or_wider() -> None:
+    from babytui.core.validation import gap_line
+
+    assert "wider than the epoch before" in gap_line(0.5, 0.8, 0.1)
+    assert "narrower than the epoch before" in gap_line(0.5, 0.6, 0.3)
+    below = gap_line(0.9, 0.7, -0.1)  # lesson 20: validation loss under the training loss, and further under
+    assert "below 0" in below and "narrower" not in below and "wider" not in below

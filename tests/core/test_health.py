@@ -19,13 +19,15 @@ from babytui.core.train import train
 from image_data import random_image_data
 
 
-def checked(model: nn.Module, steps: int = 4, lr: float = 0.1, batch: int = 16, features: int = 20, classes: int = 5, every: int = 1) -> HealthChecked:
+def checked(model: nn.Module, steps: int = 4, lr: float = 0.1, batch: int = 16, features: int = 20, classes: int = 5, every: int = 1,
+            lr_share: float = 1.0) -> HealthChecked:
     """Train `model` on random data, checking every `every` updates and noting the rest; the last check."""
     g = torch.Generator().manual_seed(0)
     inputs, labels = torch.randn(batch, features, generator=g), torch.randint(0, classes, (batch,), generator=g)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     watch = HealthWatch(model, loss_fn, classes=classes)
+    watch.lr_share = lr_share  # the share of the run's lr a schedule leaves in use
     for step in range(1, steps + 1):
         probe = watch.begin() if step % every == 0 else None
         optimizer.zero_grad()
@@ -76,6 +78,13 @@ def test_a_healthy_network_gets_no_sentence() -> None:
     assert [layer.name for layer in result.layers] == ["0", "2", "4"]
     assert all(layer.gradient > 0 and layer.update is not None for layer in result.layers)
     assert len(result.flow) == 2 and len(result.flow[-1][1]) == 3  # the note after step 3, and this check
+
+
+def test_tiny_updates_ask_for_a_larger_lr_unless_a_schedule_brought_it_down() -> None:
+    slow = checked(deep(nn.ReLU, depth=3), lr=1e-7)
+    assert any("a larger learning rate would speed this up" in f for f in slow.findings)
+    tail = checked(deep(nn.ReLU, depth=3), lr=1e-7, lr_share=0.01)  # one-cycle's last steps: small on purpose
+    assert not any("barely move" in f for f in tail.findings)
 
 
 def test_dead_relus_are_counted_over_enough_images() -> None:

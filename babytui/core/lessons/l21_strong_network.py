@@ -96,4 +96,5 @@ LESSON = ImageLesson(
     STRONG_DEFAULTS,
     model=StrongNet,
     model_settings=STRONG_FIELDS,
+    ghosts=(14, 15, 16, 17, 18, 19, 20),  # the course so far, on its loss plot
 )
