@@ -147,6 +147,8 @@ async def test_a_run_of_a_named_lesson_becomes_its_ghost_once_it_ends(names_14_a
         (ghost,) = plot.course[21]
         assert ghost.lesson == 14 and ghost.run_id == run.id and ghost.epochs == (1.0,) and ghost.accuracy == (accuracy,)
         await set_field(pilot, "epochs", "1")  # lesson 21's own run, on the same images: 14's run is drawn under it
+        await set_field(pilot, "batch_size", "8")  # 8 updates: one-cycle wants two of them to warm up
+        await set_field(pilot, "width", "8")
         app.query_one(LessonSidebar).focus()
         await pilot.press("r")
         await wait_until(pilot, lambda: app.main.running_lesson is None and plot.history.lesson == 21 and plot.history.test_accuracy, 30)
