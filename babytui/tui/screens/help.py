@@ -29,6 +29,7 @@ KEYS = (
     ("t", "LR range test of this image lesson; u then puts its suggested lr in the form"),
     ("+ / -", "double / halve the lr of the running image lesson from its next batch (or type one and enter)"),
     ("l  m", "on the loss plot: log10 of the loss; smoothing (auto, off, 0.9, 0.99, 0.999)"),
+    ("n  b  w  a", "on the predictions: next / previous page, only the wrong ones, what the network is fed"),
     ("d  D", "choose the device (auto, then each one present) / the dataset of the image lessons"),
     ("ctrl+p", "command palette: every action by name"),
     ("?  F1", "this help"),
