@@ -30,6 +30,11 @@ def scores(model: nn.Module, inputs: torch.Tensor, tta: bool = False, channels_l
     return outputs
 
 
+def view_of(settings) -> dict[str, bool]:
+    """How these settings score a picture: with the test-time flip or not, in which memory order."""
+    return {"tta": settings.tta, "channels_last": settings.channels_last}
+
+
 @torch.inference_mode()
 def evaluate(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
@@ -55,11 +60,13 @@ def evaluate(
 
 
 @torch.inference_mode()
-def predictions(model: nn.Module, data: ImageData, step: int, count: int = PREDICTION_SAMPLES) -> Predictions:
-    """The model's class probabilities for the first `count` test images."""
+def predictions(
+    model: nn.Module, data: ImageData, step: int, count: int = PREDICTION_SAMPLES, *, tta: bool = False, channels_last: bool = False,
+) -> Predictions:
+    """The model's class probabilities for the first `count` test images, scored as `evaluate` scores them."""
     was_training = model.training
     model.eval()
     images = data.test_images[:count]
-    probabilities = F.softmax(model(normalize(images)).float(), dim=1)
+    probabilities = F.softmax(scores(model, normalize(images), tta, channels_last).float(), dim=1)
     model.train(was_training)
     return Predictions(step, images.cpu(), data.test_labels[:count].cpu(), probabilities.cpu(), data.classes)

@@ -23,7 +23,7 @@ from .events import BestRestored, EpochEnded, Event, Finished, Note, RunStarted,
 from .health import HealthWatch
 from .notebook import parameter_count, snapshot
 from .optim import LrSteering, build_optimizer, build_scheduler, current_lr
-from .scoring import evaluate, predictions
+from .scoring import evaluate, predictions, view_of
 from .settings import Settings
 from .validation import BestEpoch, Split, carve_validation, gap_line
 
@@ -165,7 +165,7 @@ def train_images(
     )
     yield snapshot(model, state.step, "start")
     with clock.left_out():
-        yield predictions(model, data, state.step)  # the test images from the start: the inside view picks from them
+        yield predictions(model, data, state.step, **view_of(s))  # the test images from the start: the inside view picks from them
     watch = HealthWatch(model, loss_fn, lesson, classes=num_classes)
 
     def save(reason: str):
@@ -274,7 +274,7 @@ def end_epoch(
     """Score an epoch (the test split, and the validation split when there is one) and report it,
     with the lesson's own lines (`ImageLesson.epoch_lines`) at the end of its note."""
     num_classes = len(data.classes)
-    view = {"tta": s.tta, "channels_last": s.channels_last}  # how the settings score: with the test-time flip or not
+    view = view_of(s)  # how the settings score: with the test-time flip or not
     test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, num_classes, **view)
     val_loss = val_accuracy = None
     if split.val_images is not None:
@@ -288,7 +288,7 @@ def end_epoch(
         epoch, state.step, state.train_loss, test_loss, test_accuracy,
         tuple(tuple(row) for row in confusion.tolist()), seconds, val_loss, val_accuracy,
     )
-    yield predictions(model, data, state.step)
+    yield predictions(model, data, state.step, **view)
     yield snapshot(model, state.step, "epoch")
     lines = [f"train loss {state.train_loss:.4f}   test loss {test_loss:.4f}   test accuracy {test_accuracy:.2f}%"]
     if val_loss is not None:
@@ -309,11 +309,11 @@ def put_back_best(model: nn.Module, data: ImageData, state: checkpoint.RunState,
     """Load the best epoch's weights and score them on the test split; its epoch (a generator's return)."""
     last = state.test_accuracy
     model.load_state_dict(best.weights)
-    view = {"tta": s.tta, "channels_last": s.channels_last}
+    view = view_of(s)
     test_loss, test_accuracy, confusion = evaluate(model, data.test_images, data.test_labels, len(data.classes), **view)
     state.test_loss, state.test_accuracy = test_loss, test_accuracy
     yield BestRestored(best.epoch, best.step, best.accuracy, test_loss, test_accuracy, last)
-    yield predictions(model, data, state.step)
+    yield predictions(model, data, state.step, **view)
     yield snapshot(model, state.step, "end")
     shown = f"epoch {best.epoch} (validation accuracy {best.accuracy:.2f}%): test accuracy {test_accuracy:.2f}%"
     if last is not None:

@@ -12,7 +12,7 @@ from babytui.cli import main
 from babytui.core.datasets import normalize
 from babytui.core.export import render_script
 from babytui.core.lessons import get_lesson
-from babytui.core.scoring import evaluate, scores
+from babytui.core.scoring import evaluate, predictions, scores
 from babytui.core.train import train
 
 LESSON = get_lesson(21)
@@ -59,6 +59,24 @@ def test_the_test_time_flip_scores_the_mean_of_each_image_and_its_mirror() -> No
     assert plain_loss == pytest.approx(F.cross_entropy(plain, labels).item(), rel=1e-5)
     cl_loss, _, _ = evaluate(model, images, labels, 3, tta=True, channels_last=True)
     assert cl_loss == pytest.approx(loss, rel=1e-4)
+
+
+def test_the_prediction_grid_shows_the_guesses_the_accuracy_counted() -> None:
+    # with the test-time flip on, the grid's probabilities come from the same averaged scores
+    from image_data import random_image_data
+
+    torch.manual_seed(0)
+    model = LESSON.build_model(LESSON.defaults.replace(width=4), 10)
+    with torch.no_grad():
+        model.head.weight.mul_(100)
+    data = random_image_data(8, 6)
+    shown = predictions(model, data, 0, tta=True)
+    model.eval()
+    with torch.no_grad():
+        x = normalize(data.test_images[:256])
+        mean = (model(x) + model(x.flip(-1))) / 2
+    assert torch.allclose(shown.probabilities, F.softmax(mean, dim=1), atol=1e-6)
+    assert not torch.allclose(predictions(model, data, 0).probabilities, shown.probabilities, atol=1e-4)
 
 
 def test_channels_last_trains_to_the_same_loss(tiny_cifar: Path) -> None:
