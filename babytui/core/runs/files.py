@@ -157,4 +157,9 @@ def _sync_folder(folder: Path) -> None:
 def new_run_id(lesson: int, now: float | None = None) -> str:
     """A sortable, unique id: 20261129-113000-l14-3f9a (time, lesson, 4 random hex digits)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now if now is not None else time.time()))
-    return f"{stamp}-l{lesson:02d}-{secrets.token_hex(2)}"
+    return f"{stamp}{lesson_tag(lesson)}{secrets.token_hex(2)}"
+
+
+def lesson_tag(lesson: int) -> str:
+    """The part of a run's id that names its lesson: '-l14-' (a quick filter; the run's info says for sure)."""
+    return f"-l{lesson:02d}-"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..errors import BabytuiError
+from .files import lesson_tag
 from .metrics import Metrics
 from .store import Run, RunStore
 
@@ -126,7 +127,7 @@ def course_ghosts(lessons: Iterable[int], store: RunStore | None = None) -> list
         return []
     found: list[CourseGhost] = []
     for number in dict.fromkeys(lessons):
-        mine = [run for run in every if f"-l{number:02d}-" in run.id]
+        mine = [run for run in every if lesson_tag(number) in run.id]
         chosen: dict[DataKey, CourseGhost] = {}
         for run, lesson in _newest_first(mine)[:READ_AT_MOST]:
             if lesson != number:
